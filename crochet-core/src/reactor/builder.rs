@@ -1,0 +1,268 @@
+//! Configuring a reactor.
+
+use std::io;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::runtime::Handle;
+
+use super::{Reactor, Shared, global};
+use crate::error::Error;
+use crate::store::Store;
+
+/// Default grace period for shutdown (and process exit).
+pub(crate) const DEFAULT_GRACE: Duration = Duration::from_secs(1);
+const DEFAULT_STASH_CAPACITY: usize = 10_000;
+const DEFAULT_STASH_TTL: Duration = Duration::from_secs(60 * 60);
+
+/// Configures a [`Reactor`]: worker threads, thread names, the shutdown grace
+/// period and the stash store's limits.
+///
+/// Ends in [`build`](Builder::build) (an independent reactor with its own
+/// runtime), [`attach`](Builder::attach) (an independent reactor on a runtime
+/// you run), or [`setup`](Builder::setup) / [`no_setup`](Builder::no_setup)
+/// (the same, installed as the global reactor).
+///
+/// | setting | default |
+/// |---|---|
+/// | [`worker_threads`](Builder::worker_threads) | tokio's default: one per CPU |
+/// | [`thread_name`](Builder::thread_name) | `crochet-reactor` (threads `crochet-reactor-1`, `-2`, ...) |
+/// | [`shutdown_grace`](Builder::shutdown_grace) | 1 second |
+/// | [`stash_capacity`](Builder::stash_capacity) | 10 000 results |
+/// | [`stash_ttl`](Builder::stash_ttl) | 1 hour |
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+///
+/// let reactor = crochet_core::Reactor::builder()
+///     .worker_threads(2)
+///     .shutdown_grace(Duration::from_millis(200))
+///     .stash_capacity(100)
+///     .stash_ttl(Duration::from_secs(60))
+///     .build()?;
+/// assert_eq!(reactor.wait_for(Duration::from_secs(1), async { 7 })?, 7);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+#[must_use = "a Builder does nothing until build(), attach(), setup() or no_setup()"]
+pub struct Builder {
+    worker_threads: Option<usize>,
+    thread_name: String,
+    grace: Duration,
+    stash_capacity: usize,
+    stash_ttl: Duration,
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Builder {
+    /// The defaults in the table above.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let reactor = crochet_core::Builder::new().build()?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn new() -> Self {
+        Builder {
+            worker_threads: None,
+            thread_name: "crochet-reactor".to_owned(),
+            grace: DEFAULT_GRACE,
+            stash_capacity: DEFAULT_STASH_CAPACITY,
+            stash_ttl: DEFAULT_STASH_TTL,
+        }
+    }
+
+    /// How many threads run the reactor's futures (at least 1).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let reactor = crochet_core::Reactor::builder().worker_threads(1).build()?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn worker_threads(mut self, threads: usize) -> Self {
+        self.worker_threads = Some(threads);
+        self
+    }
+
+    /// Prefix of the reactor's thread names; threads are called
+    /// `{prefix}-1`, `{prefix}-2`, ...
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let reactor = crochet_core::Reactor::builder().thread_name("db").build()?;
+    /// let name = reactor.run_in_reactor(async {
+    ///     std::thread::current().name().map(str::to_owned)
+    /// }).take(Duration::from_secs(5))?;
+    /// assert!(name.unwrap().starts_with("db-"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn thread_name(mut self, prefix: impl Into<String>) -> Self {
+        self.thread_name = prefix.into();
+        self
+    }
+
+    /// The longest a shutdown (including the automatic one at process exit)
+    /// waits for in-flight work before dropping it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let reactor = crochet_core::Reactor::builder()
+    ///     .shutdown_grace(Duration::from_millis(100))
+    ///     .build()?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn shutdown_grace(mut self, grace: Duration) -> Self {
+        self.grace = grace;
+        self
+    }
+
+    /// The most results the stash store holds; stashing beyond it fails with
+    /// [`Error::Overloaded`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let reactor = crochet_core::Reactor::builder().stash_capacity(1_000).build()?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn stash_capacity(mut self, capacity: usize) -> Self {
+        self.stash_capacity = capacity;
+        self
+    }
+
+    /// How long a stashed result waits to be retrieved before it is dropped.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let reactor = crochet_core::Reactor::builder()
+    ///     .stash_ttl(Duration::from_secs(10 * 60))
+    ///     .build()?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn stash_ttl(mut self, ttl: Duration) -> Self {
+        self.stash_ttl = ttl;
+        self
+    }
+
+    /// Starts an independent reactor with its own multi-thread runtime.
+    ///
+    /// # Errors
+    ///
+    /// `worker_threads(0)` is `InvalidInput`; otherwise whatever the
+    /// operating system says when the threads cannot be started.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let reactor = crochet_core::Reactor::builder().build()?;
+    /// assert!(reactor.is_running());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn build(self) -> io::Result<Reactor> {
+        let mut runtime = tokio::runtime::Builder::new_multi_thread();
+        if let Some(threads) = self.worker_threads {
+            if threads == 0 {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "a crochet reactor needs at least one worker thread",
+                ));
+            }
+            runtime.worker_threads(threads);
+        }
+        let prefix = self.thread_name.clone();
+        let counter = Arc::new(AtomicUsize::new(0));
+        let runtime = runtime
+            .enable_all()
+            .thread_name_fn(move || {
+                format!("{prefix}-{}", counter.fetch_add(1, Ordering::Relaxed) + 1)
+            })
+            .build()?;
+        let shared = self.shared(runtime.handle().clone());
+        Ok(Reactor::from_parts(shared, Some(runtime)))
+    }
+
+    /// An independent reactor on a runtime you run (see
+    /// [`no_setup`](crate::no_setup)). The thread settings do not apply.
+    ///
+    /// The runtime should be multi-thread, or be driven by some thread
+    /// (`block_on`) while Crochet calls wait on it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let runtime = tokio::runtime::Runtime::new()?;
+    /// let reactor = crochet_core::Reactor::builder().attach(runtime.handle().clone());
+    /// assert_eq!(reactor.wait_for(Duration::from_secs(1), async { 1 })?, 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn attach(self, handle: Handle) -> Reactor {
+        let shared = self.shared(handle);
+        Reactor::from_parts(shared, None)
+    }
+
+    /// Builds this reactor and installs it as the global one (what
+    /// [`setup`](crate::setup), [`wait_for`](crate::wait_for) and
+    /// [`run_in_reactor`](crate::run_in_reactor) use).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::AlreadySetUp`] if the global reactor exists already;
+    /// [`Error::Io`] if its threads cannot be started.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let reactor = crochet_core::Reactor::builder().worker_threads(2).setup()?;
+    /// assert!(crochet_core::Reactor::builder().setup().is_err());
+    /// # Ok::<(), crochet_core::Error>(())
+    /// ```
+    pub fn setup(self) -> Result<Reactor, Error> {
+        global::install(|| self.build().map_err(Error::from))
+    }
+
+    /// Attaches to your runtime and installs that as the global reactor;
+    /// see [`no_setup`](crate::no_setup).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::AlreadySetUp`] if the global reactor exists already.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let runtime = tokio::runtime::Runtime::new()?;
+    /// let reactor = crochet_core::Reactor::builder()
+    ///     .stash_capacity(100)
+    ///     .no_setup(runtime.handle().clone())?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn no_setup(self, handle: Handle) -> Result<Reactor, Error> {
+        global::install(|| Ok(self.attach(handle)))
+    }
+
+    fn shared(&self, handle: Handle) -> Shared {
+        let store = Store::new(self.stash_capacity, self.stash_ttl);
+        Shared::new(handle, self.grace, store)
+    }
+}

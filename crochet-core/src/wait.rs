@@ -1,0 +1,98 @@
+//! Parking the calling thread until a future is ready, a deadline passes or
+//! the reactor stops: the heart of `wait_for`.
+//!
+//! The future is polled on the caller's own thread (so it may borrow from the
+//! caller's stack and need not be `Send`), inside the reactor's runtime
+//! context (so the tokio resources it creates are driven by the reactor's
+//! threads). The waker unparks the caller.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+use std::thread::{self, Thread};
+use std::time::{Duration, Instant};
+
+use crate::error::Error;
+use crate::failure;
+use crate::stop::StopSignal;
+
+struct Unparker(Thread);
+
+impl Wake for Unparker {
+    fn wake(self: Arc<Self>) {
+        self.0.unpark();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.0.unpark();
+    }
+}
+
+thread_local! {
+    static WAKER: Waker = Waker::from(Arc::new(Unparker(thread::current())));
+}
+
+/// Runs `f` with a waker that unparks the current thread.
+pub(crate) fn with_thread_waker<R>(f: impl FnOnce(&Waker) -> R) -> R {
+    let mut f = Some(f);
+    let mut out = None;
+    let _ = WAKER.try_with(|waker| {
+        if let Some(f) = f.take() {
+            out = Some(f(waker));
+        }
+    });
+    match (out, f) {
+        (Some(out), _) => out,
+        // Thread-local storage is being torn down (a call from a TLS
+        // destructor): build a one-off waker instead.
+        (None, Some(f)) => f(&Waker::from(Arc::new(Unparker(thread::current())))),
+        (None, None) => unreachable!("the closure ran but produced nothing"),
+    }
+}
+
+/// The instant `timeout` from now; `None` when that is beyond what `Instant`
+/// can represent (an effectively unbounded wait).
+pub(crate) fn deadline(timeout: Duration) -> Option<Instant> {
+    Instant::now().checked_add(timeout)
+}
+
+/// Polls `fut` once, turning a panic into a [`Failure`](crate::Failure).
+pub(crate) fn poll_caught<F: Future + ?Sized>(
+    fut: Pin<&mut F>,
+    cx: &mut Context<'_>,
+) -> Result<Poll<F::Output>, Error> {
+    failure::catch(|| fut.poll(cx)).map_err(Error::Panicked)
+}
+
+/// Parks until `fut` is ready, `deadline` passes, or `stop` fires. The
+/// caller has already polled once (and registered `waker` with `stop`).
+pub(crate) fn park_until_ready<F: Future + ?Sized>(
+    mut fut: Pin<&mut F>,
+    waker: &Waker,
+    deadline: Option<Instant>,
+    stop: &StopSignal,
+) -> Result<F::Output, Error> {
+    let mut cx = Context::from_waker(waker);
+    loop {
+        if stop.is_stopped() {
+            return Err(Error::ReactorStopped);
+        }
+        match deadline {
+            Some(deadline) => {
+                let now = Instant::now();
+                if now >= deadline {
+                    return Err(Error::Timeout);
+                }
+                thread::park_timeout(deadline - now);
+            }
+            None => thread::park(),
+        }
+        if stop.is_stopped() {
+            return Err(Error::ReactorStopped);
+        }
+        if let Poll::Ready(out) = poll_caught(fut.as_mut(), &mut cx)? {
+            return Ok(out);
+        }
+    }
+}
