@@ -265,11 +265,13 @@ impl<T> EventualResult<T> {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn cancel(&self) -> bool {
-        if !self.slot.cancel() {
+        let counted = || {
+            if let Some(shared) = &self.shared {
+                shared.counters.cancelled.inc();
+            }
+        };
+        if !self.slot.cancel(counted) {
             return false;
-        }
-        if let Some(shared) = &self.shared {
-            shared.counters.cancelled.inc();
         }
         if let Some(abort) = &self.abort {
             abort.abort();

@@ -74,7 +74,15 @@ impl<T> Slot<T> {
     }
 
     /// Sets the outcome unless there is one already, waking every waiter.
+    #[cfg(any(test, loom))]
     pub(crate) fn complete(&self, outcome: Result<T, Error>) -> Completed {
+        self.complete_and(outcome, || ())
+    }
+
+    /// [`complete`](Self::complete), running `on_set` (bookkeeping such as
+    /// counters) after the outcome is in but before any waiter is woken, so
+    /// a waiter that sees the outcome also sees the bookkeeping.
+    pub(crate) fn complete_and(&self, outcome: Result<T, Error>, on_set: impl FnOnce()) -> Completed {
         let (waker, notify, unseen_failure) = {
             let mut state = lock(&self.state);
             if !matches!(state.outcome, Outcome::Pending) {
@@ -87,6 +95,7 @@ impl<T> Slot<T> {
             state.outcome = Outcome::Done(outcome);
             (state.waker.take(), state.waiters > 0, unseen_failure)
         };
+        on_set();
         if notify {
             self.ready.notify_all();
         }
@@ -178,11 +187,11 @@ impl<T> Slot<T> {
         }
     }
 
-    /// Cancels a pending slot: waiters get [`Error::Cancelled`]. False when
-    /// the outcome was already in.
-    pub(crate) fn cancel(&self) -> bool {
+    /// Cancels a pending slot: waiters get [`Error::Cancelled`], after
+    /// `on_cancel` ran. False when the outcome was already in.
+    pub(crate) fn cancel(&self, on_cancel: impl FnOnce()) -> bool {
         matches!(
-            self.complete(Err(Error::Cancelled)),
+            self.complete_and(Err(Error::Cancelled), on_cancel),
             Completed::Set { .. }
         )
     }
@@ -210,7 +219,7 @@ mod tests {
         let slot = Slot::new();
         assert!(matches!(slot.complete(Ok(1)), Completed::Set { .. }));
         assert!(matches!(slot.complete(Ok(2)), Completed::AlreadyDone));
-        assert!(!slot.cancel());
+        assert!(!slot.cancel(|| ()));
         let mut got = None;
         assert_eq!(slot.try_take(|o| got = Some(o)), Some(Waited::Stored));
         assert_eq!(got.unwrap().unwrap(), 1);

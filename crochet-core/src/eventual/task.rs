@@ -95,15 +95,22 @@ impl<T> TaskGuard<T> {
             self.shared.stop.unregister(key);
         }
         let ending = Ending::of(&outcome);
-        if let Completed::Set { unseen_failure } = self.slot.complete(outcome) {
+        let shared = &self.shared;
+        let completed = self.slot.complete_and(outcome, || {
             if let Some(ending) = ending {
-                self.shared.counters.record(ending);
+                shared.counters.record(ending);
             }
-            if let Some(failure) = unseen_failure {
-                crate::eventual::log_unseen_failure(&failure);
+            shared.end_task();
+        });
+        match completed {
+            Completed::Set { unseen_failure } => {
+                if let Some(failure) = unseen_failure {
+                    crate::eventual::log_unseen_failure(&failure);
+                }
             }
+            // Cancelled first: `cancel` counted it; only the gauges remain.
+            Completed::AlreadyDone => shared.end_task(),
         }
-        self.shared.end_task();
     }
 }
 
