@@ -4,6 +4,7 @@
 //!
 //! Unsafe is allowed in this file for `fork`/`waitpid` only.
 #![allow(unsafe_code)]
+#![allow(clippy::print_stdout)]
 
 mod support;
 
