@@ -91,21 +91,19 @@ impl StopSignal {
     /// Replaces the waker of a registration (a task moved between wakers).
     pub(crate) fn update(&self, key: Key, waker: &Waker) {
         let mut slab = lock(&self.shards[key.shard].0);
-        if let Some(entry) = slab.wakers.get_mut(key.index) {
-            if let Some(old) = entry {
-                if !old.will_wake(waker) {
-                    *old = waker.clone();
-                }
-            }
+        if let Some(Some(old)) = slab.wakers.get_mut(key.index)
+            && !old.will_wake(waker)
+        {
+            *old = waker.clone();
         }
     }
 
     pub(crate) fn unregister(&self, key: Key) {
         let mut slab = lock(&self.shards[key.shard].0);
-        if let Some(entry) = slab.wakers.get_mut(key.index) {
-            if entry.take().is_some() {
-                slab.free.push(key.index);
-            }
+        if let Some(entry) = slab.wakers.get_mut(key.index)
+            && entry.take().is_some()
+        {
+            slab.free.push(key.index);
         }
     }
 

@@ -66,12 +66,11 @@ impl Entries {
                 break;
             }
             self.order.pop_front();
-            if let Some(entry) = self.by_id.get(&id) {
-                if entry.expires <= now {
-                    if let Some(entry) = self.by_id.remove(&id) {
-                        expired.push(entry.result);
-                    }
-                }
+            // The id may have been retrieved (and even reused) since.
+            if self.by_id.get(&id).is_some_and(|entry| entry.expires <= now)
+                && let Some(entry) = self.by_id.remove(&id)
+            {
+                expired.push(entry.result);
             }
         }
         if self.order.len() > 2 * self.by_id.len() + 64 {
@@ -109,7 +108,9 @@ impl Store {
                 drop(expired);
                 return Err(StashError::new(Error::Overloaded, result));
             }
-            let expires = now.checked_add(self.ttl).unwrap_or(now + Duration::from_secs(1 << 30));
+            let expires = now
+                .checked_add(self.ttl)
+                .unwrap_or(now + Duration::from_secs(1 << 30));
             entries.by_id.insert(
                 id,
                 Entry {
@@ -134,7 +135,11 @@ impl Store {
                 .by_id
                 .get(&id)
                 .is_some_and(|entry| entry.result.as_any().is::<EventualResult<T>>());
-            let found = if matches { entries.by_id.remove(&id) } else { None };
+            let found = if matches {
+                entries.by_id.remove(&id)
+            } else {
+                None
+            };
             (expired, found)
         };
         drop(expired);

@@ -35,9 +35,10 @@ fn wait_for_futures_need_not_be_send_but_run_in_reactor_futures_are_send() {
     fn spawned_future_is_send<F: std::future::Future + Send>(_: &F) {}
     let fut = async { 1 };
     spawned_future_is_send(&fut);
-    // An EventualResult can be awaited inside a spawned (Send) task.
+    // An EventualResult is itself a Send future: it can be awaited inside a
+    // spawned task.
     fn awaitable_in_spawn<T: Send + 'static>(result: EventualResult<T>) {
-        spawned_future_is_send(&async move { result.await });
+        spawned_future_is_send(&result);
     }
     let _ = awaitable_in_spawn::<u8>;
 }

@@ -63,9 +63,9 @@ fn local_set_on_a_multi_thread_runtime_is_refused() {
     let rt = multi_thread_runtime(1);
     let local = tokio::task::LocalSet::new();
     let out = local.block_on(&rt, async {
-        tokio::task::spawn_local(async move {
-            reactor.wait_for(PATIENCE, tokio::task::yield_now())
-        })
+        tokio::task::spawn_local(
+            async move { reactor.wait_for(PATIENCE, tokio::task::yield_now()) },
+        )
         .await
         .unwrap()
     });

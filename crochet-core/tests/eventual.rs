@@ -15,7 +15,12 @@ fn a_timeout_consumes_nothing_and_later_waits_see_the_same_outcome() {
     let result = reactor.run_in_reactor(async move { rx.await.unwrap_or_default() });
     assert!(result.try_get().is_none());
     assert!(!result.is_ready());
-    assert!(result.wait(Duration::from_millis(5)).unwrap_err().is_timeout());
+    assert!(
+        result
+            .wait(Duration::from_millis(5))
+            .unwrap_err()
+            .is_timeout()
+    );
     assert!(result.wait(Duration::ZERO).unwrap_err().is_timeout());
     tx.send("value".into()).unwrap();
     assert_eq!(result.wait(PATIENCE).unwrap(), "value");
@@ -92,8 +97,14 @@ fn original_failure_has_message_location_thread_and_backtrace() {
     let err = result.wait(PATIENCE).unwrap_err();
     assert!(err.is_panic());
     let failure = result.original_failure().expect("it panicked");
-    assert!(failure.message().contains("index out of bounds"), "{failure}");
-    assert!(failure.location().unwrap().contains("eventual.rs"), "{failure:?}");
+    assert!(
+        failure.message().contains("index out of bounds"),
+        "{failure}"
+    );
+    assert!(
+        failure.location().unwrap().contains("eventual.rs"),
+        "{failure:?}"
+    );
     assert!(failure.thread().unwrap().starts_with("crochet-reactor-"));
     assert_eq!(
         failure.backtrace().status(),

@@ -11,12 +11,11 @@ const PATIENCE: Duration = Duration::from_secs(30);
 #[test]
 fn implicit_setup_then_setup_returns_the_same_reactor() {
     // The first call sets up implicitly, on crochet-reactor-* threads.
-    let thread = crochet_core::run_in_reactor(async {
-        std::thread::current().name().map(str::to_owned)
-    })
-    .take(PATIENCE)
-    .unwrap()
-    .unwrap();
+    let thread =
+        crochet_core::run_in_reactor(async { std::thread::current().name().map(str::to_owned) })
+            .take(PATIENCE)
+            .unwrap()
+            .unwrap();
     assert!(thread.starts_with("crochet-reactor-"), "{thread}");
 
     let a = crochet_core::setup();

@@ -18,11 +18,10 @@ fn no_setup_attaches_to_the_applications_runtime() {
     assert_eq!(reactor.handle().id(), app.handle().id());
 
     // run_in_reactor futures run on the application's threads ...
-    let thread = crochet_core::run_in_reactor(async {
-        std::thread::current().name().map(str::to_owned)
-    })
-    .take(PATIENCE)
-    .unwrap();
+    let thread =
+        crochet_core::run_in_reactor(async { std::thread::current().name().map(str::to_owned) })
+            .take(PATIENCE)
+            .unwrap();
     assert_eq!(thread.as_deref(), Some("app-runtime"));
 
     // ... and wait_for futures use its timers and spawn onto it.

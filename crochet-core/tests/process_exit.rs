@@ -125,7 +125,8 @@ fn fork_scenario() {
     let pid = unsafe { libc::fork() };
     assert!(pid >= 0, "fork failed");
     if pid == 0 {
-        let pending = crochet_core::wait_for(Duration::from_secs(3600), std::future::pending::<()>());
+        let pending =
+            crochet_core::wait_for(Duration::from_secs(3600), std::future::pending::<()>());
         let spawned = crochet_core::run_in_reactor(async { 1 });
         let ready = crochet_core::wait_for(PATIENCE, async { 2 });
         let code = match (pending, spawned.wait(PATIENCE), ready) {
@@ -167,7 +168,10 @@ fn pending_work_gets_the_grace_period_at_exit() {
     let output = run_child("grace_finishes_work");
     let text = stdout(&output);
     assert!(output.status.success(), "{output:?}");
-    assert!(text.contains("work: finished in the grace period"), "{text}");
+    assert!(
+        text.contains("work: finished in the grace period"),
+        "{text}"
+    );
 }
 
 #[test]

@@ -129,6 +129,9 @@ fn ids_look_random() {
                 digit & (8 >> (bit % 4)) != 0
             })
             .count();
-        assert!((750..=1250).contains(&ones), "bit {bit} set in {ones} of 2000");
+        assert!(
+            (750..=1250).contains(&ones),
+            "bit {bit} set in {ones} of 2000"
+        );
     }
 }

@@ -33,7 +33,10 @@ fn one_round(reactor: &Reactor, drops: &DropCounter, round: usize, tally: &mut T
         Err(other) => panic!("unexpected outcome {other:?}"),
     };
     match round % 6 {
-        0 => record(tally, reactor.wait_for(PATIENCE, async move { drop(token) })),
+        0 => record(
+            tally,
+            reactor.wait_for(PATIENCE, async move { drop(token) }),
+        ),
         1 => record(
             tally,
             reactor.wait_for(PATIENCE, async move {
@@ -92,7 +95,7 @@ fn hammer(stop_midway: bool) -> (Tally, Reactor, DropCounter) {
     SILENCE.call_once(|| {
         let default = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            if info.payload_as_str() != Some("deliberate") {
+            if info.payload().downcast_ref::<&str>() != Some(&"deliberate") {
                 default(info);
             }
         }));
@@ -155,11 +158,10 @@ fn mixed_calls_from_many_threads_settle_completely() {
     assert_eq!(stats.cancelled, tally.cancelled);
     assert_eq!(stats.panicked, tally.panicked);
     assert_eq!(stats.completed, tally.ok);
-    assert_eq!(
-        reactor.handle().metrics().num_alive_tasks(),
-        0,
-        "no task left behind"
-    );
+    // tokio releases a task just after it has settled its result.
+    eventually("no task left behind (tokio's alive-task count)", || {
+        reactor.handle().metrics().num_alive_tasks() == 0
+    });
 }
 
 #[test]

@@ -163,7 +163,9 @@ fn calls_after_stop_fail_at_once_without_polling() {
     let reactor = reactor();
     reactor.shutdown(Duration::ZERO);
     let (fut, polled) = pending_forever();
-    let err = reactor.wait_for(Duration::from_secs(3600), fut).unwrap_err();
+    let err = reactor
+        .wait_for(Duration::from_secs(3600), fut)
+        .unwrap_err();
     assert!(err.is_reactor_stopped());
     assert!(polled.try_recv().is_err(), "the future was never polled");
 }

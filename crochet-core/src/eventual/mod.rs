@@ -125,13 +125,13 @@ impl<T> EventualResult<T> {
     ///
     /// # Errors
     ///
-    /// * [`Error::Timeout`]: not finished yet; wait again later.
+    /// * [`Error::Timeout`] — not finished yet; wait again later.
     /// * [`Error::Cancelled`], [`Error::Panicked`], [`Error::ReactorStopped`]:
     ///   the outcome of the work (the same on every later wait).
-    /// * [`Error::InAsyncContext`]: called (while the outcome was not in yet)
+    /// * [`Error::InAsyncContext`] — called (while the outcome was not in yet)
     ///   on a thread driving a current-thread runtime or a `LocalSet`, where
     ///   blocking would stall it. `.await` the result there instead.
-    /// * [`Error::Forked`]: called in a child process forked after setup.
+    /// * [`Error::Forked`] — called in a child process forked after setup.
     ///
     /// # Async contexts
     ///
@@ -166,7 +166,9 @@ impl<T> EventualResult<T> {
         let how = context::classify()?;
         let deadline = deadline(timeout);
         match context::block(how, || self.slot.wait(deadline, self.store()))? {
-            Waited::Stored | Waited::AlreadyTaken => self.cached().unwrap_or(Err(Error::NoSuchResult)),
+            Waited::Stored | Waited::AlreadyTaken => {
+                self.cached().unwrap_or(Err(Error::NoSuchResult))
+            }
             Waited::TimedOut => Err(Error::Timeout),
         }
     }

@@ -82,7 +82,11 @@ impl<T> Slot<T> {
     /// [`complete`](Self::complete), running `on_set` (bookkeeping such as
     /// counters) after the outcome is in but before any waiter is woken, so
     /// a waiter that sees the outcome also sees the bookkeeping.
-    pub(crate) fn complete_and(&self, outcome: Result<T, Error>, on_set: impl FnOnce()) -> Completed {
+    pub(crate) fn complete_and(
+        &self,
+        outcome: Result<T, Error>,
+        on_set: impl FnOnce(),
+    ) -> Completed {
         let (waker, notify, unseen_failure) = {
             let mut state = lock(&self.state);
             if !matches!(state.outcome, Outcome::Pending) {

@@ -171,16 +171,16 @@ impl Reactor {
     ///
     /// # Errors
     ///
-    /// * [`Error::Timeout`]: `timeout` passed first. The future has been
+    /// * [`Error::Timeout`] — `timeout` passed first. The future has been
     ///   dropped (its destructors ran) before this returns.
-    /// * [`Error::Panicked`]: the future panicked; this thread and the
+    /// * [`Error::Panicked`] — the future panicked; this thread and the
     ///   reactor carry on.
-    /// * [`Error::ReactorStopped`]: the reactor stopped (at once if it had
+    /// * [`Error::ReactorStopped`] — the reactor stopped (at once if it had
     ///   stopped before the call).
-    /// * [`Error::InAsyncContext`]: called on a thread that drives a
+    /// * [`Error::InAsyncContext`] — called on a thread that drives a
     ///   current-thread runtime or a `LocalSet`, where blocking would stall
     ///   or deadlock it. Nothing was polled.
-    /// * [`Error::Forked`]: called (with a future not ready at once) in a
+    /// * [`Error::Forked`] — called (with a future not ready at once) in a
     ///   child process forked after the reactor was built.
     ///
     /// Errors of the future itself stay inside its output.
@@ -289,7 +289,10 @@ impl Reactor {
     /// assert_eq!(*result.wait(Duration::from_secs(5))?, 1);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn retrieve_result<T: Send + 'static>(&self, id: ResultId) -> Result<EventualResult<T>, Error> {
+    pub fn retrieve_result<T: Send + 'static>(
+        &self,
+        id: ResultId,
+    ) -> Result<EventualResult<T>, Error> {
         self.inner.shared.store.take(id)
     }
 

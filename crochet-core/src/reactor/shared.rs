@@ -99,12 +99,16 @@ impl Shared {
     }
 
     pub(crate) fn begin_task(&self) {
-        self.counters.results_pending.fetch_add(1, Ordering::Relaxed);
+        self.counters
+            .results_pending
+            .fetch_add(1, Ordering::Relaxed);
         self.in_flight.fetch_add(1, Ordering::SeqCst);
     }
 
     pub(crate) fn end_task(&self) {
-        self.counters.results_pending.fetch_sub(1, Ordering::Relaxed);
+        self.counters
+            .results_pending
+            .fetch_sub(1, Ordering::Relaxed);
         self.end_call();
     }
 

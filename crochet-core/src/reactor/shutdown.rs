@@ -9,7 +9,11 @@ use crate::context;
 use crate::failure;
 
 /// The steps of [`Reactor::shutdown`](crate::Reactor::shutdown).
-pub(super) fn shutdown(shared: &Shared, runtime: impl FnOnce() -> Option<Runtime>, grace: Duration) {
+pub(super) fn shutdown(
+    shared: &Shared,
+    runtime: impl FnOnce() -> Option<Runtime>,
+    grace: Duration,
+) {
     if !shared.begin_stopping() {
         return;
     }
@@ -35,7 +39,11 @@ pub(super) fn shutdown(shared: &Shared, runtime: impl FnOnce() -> Option<Runtime
     }
     if let Some(runtime) = runtime() {
         let left = grace.saturating_sub(started.elapsed());
-        let left = if may_block.is_some() { left } else { Duration::ZERO };
+        let left = if may_block.is_some() {
+            left
+        } else {
+            Duration::ZERO
+        };
         dispose(shared, runtime, left);
     }
 }
