@@ -81,12 +81,15 @@ impl Builder {
         }
     }
 
-    /// How many threads run the reactor's futures (at least 1).
+    /// How many threads run the reactor's futures (at least 1; `build`
+    /// refuses 0).
     ///
     /// # Examples
     ///
     /// ```
     /// let reactor = crochet_core::Reactor::builder().worker_threads(1).build()?;
+    /// let refused = crochet_core::Reactor::builder().worker_threads(0).build();
+    /// assert_eq!(refused.unwrap_err().kind(), std::io::ErrorKind::InvalidInput);
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn worker_threads(mut self, threads: usize) -> Self {
