@@ -33,7 +33,7 @@ use crate::failure::Failure;
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum Error {
-    /// The timeout elapsed first. For [`wait_for`](crate::wait_for) the future
+    /// The timeout elapsed first. For [`wait_for`](fn@crate::wait_for) the future
     /// has been dropped (its destructors ran); an
     /// [`EventualResult`](crate::EventualResult) keeps running and can be
     /// waited on again.

@@ -6,9 +6,9 @@
 //! background threads it manages (or attaches to the one your application
 //! already runs) and gives blocking code two ways in:
 //!
-//! * [`wait_for`]`(timeout, future)`: block until the future finishes, or
+//! * [`wait_for`](fn@crate::wait_for)`(timeout, future)`: block until the future finishes, or
 //!   fail with [`Error::Timeout`], which also cancels (drops) the future.
-//! * [`run_in_reactor`]`(future)` returns an [`EventualResult`]: start the
+//! * [`run_in_reactor`](fn@crate::run_in_reactor)`(future)` returns an [`EventualResult`]: start the
 //!   work in the background; check on it, wait on it, cancel it, await it,
 //!   or [`stash`](EventualResult::stash) it and pick it up later by
 //!   [`ResultId`] (from a web session, say).
@@ -38,8 +38,8 @@
 //! |---|---|
 //! | `crochet.setup()` | [`setup()`] (optional: the first call sets up) |
 //! | `crochet.no_setup()` | [`no_setup(handle)`](no_setup) |
-//! | `@wait_for(timeout=10)` | [`wait_for(Duration::from_secs(10), fut)`](wait_for) |
-//! | `@run_in_reactor` | [`run_in_reactor(fut)`](run_in_reactor) |
+//! | `@wait_for(timeout=10)` | [`wait_for(Duration::from_secs(10), fut)`](fn@crate::wait_for) |
+//! | `@run_in_reactor` | [`run_in_reactor(fut)`](fn@crate::run_in_reactor) |
 //! | `EventualResult.wait(timeout)` | [`EventualResult::wait`] (by reference; [`take`](EventualResult::take) by value) |
 //! | `EventualResult.cancel()` | [`EventualResult::cancel`] |
 //! | `EventualResult.stash()` / `retrieve_result(id)` | [`EventualResult::stash`] / [`retrieve_result`] |
@@ -49,11 +49,11 @@
 //!
 //! # Where the futures run
 //!
-//! A [`wait_for`] future is polled on the *calling* thread, inside the
+//! A [`wait_for`](fn@crate::wait_for) future is polled on the *calling* thread, inside the
 //! reactor's runtime context: timers, sockets and `tokio::spawn` inside it
 //! belong to the reactor, whose threads drive them. That is why it may
 //! borrow from the caller's stack and need not be `Send` — a refinement of
-//! the design's signature that Rust makes possible. A [`run_in_reactor`]
+//! the design's signature that Rust makes possible. A [`run_in_reactor`](fn@crate::run_in_reactor)
 //! future is spawned on the reactor's threads, so it must be
 //! `Send + 'static`.
 //!
@@ -115,6 +115,12 @@ mod context;
 mod error;
 mod eventual;
 mod failure;
+#[doc(hidden)]
+pub mod __private {
+    //! Used by the attribute macros' expansions; not public API.
+    pub use crate::private::*;
+}
+mod private;
 mod reactor;
 mod result_id;
 mod stats;
@@ -135,3 +141,15 @@ pub use crate::reactor::global::{
 pub use crate::reactor::{Builder, Reactor};
 pub use crate::result_id::{ParseResultIdError, ResultId};
 pub use crate::stats::Stats;
+
+#[cfg(feature = "macros")]
+#[doc = include_str!("docs/wait_for_attr.md")]
+pub use crochet_macros::wait_for;
+
+#[cfg(feature = "macros")]
+#[doc = include_str!("docs/run_in_reactor_attr.md")]
+pub use crochet_macros::run_in_reactor;
+
+#[cfg(feature = "macros")]
+#[doc = include_str!("docs/decorators.md")]
+pub mod decorators {}

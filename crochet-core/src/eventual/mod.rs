@@ -22,7 +22,7 @@ use crate::result_id::ResultId;
 use crate::wait::deadline;
 
 /// The eventual outcome of a future started with
-/// [`run_in_reactor`](crate::run_in_reactor): check on it, wait for it,
+/// [`run_in_reactor`](fn@crate::run_in_reactor): check on it, wait for it,
 /// cancel it, await it, or stash it and pick it up later by id.
 ///
 /// The counterpart of Crochet's `EventualResult`.

@@ -225,8 +225,8 @@ impl Builder {
     }
 
     /// Builds this reactor and installs it as the global one (what
-    /// [`setup`](crate::setup), [`wait_for`](crate::wait_for) and
-    /// [`run_in_reactor`](crate::run_in_reactor) use).
+    /// [`setup`](crate::setup), [`wait_for`](fn@crate::wait_for) and
+    /// [`run_in_reactor`](fn@crate::run_in_reactor) use).
     ///
     /// # Errors
     ///

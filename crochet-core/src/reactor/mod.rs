@@ -28,7 +28,7 @@ use crate::wait;
 /// into.
 ///
 /// Most programs use the global reactor through the free functions
-/// ([`wait_for`](crate::wait_for), [`run_in_reactor`](crate::run_in_reactor),
+/// ([`wait_for`](fn@crate::wait_for), [`run_in_reactor`](fn@crate::run_in_reactor),
 /// [`setup`](crate::setup)). Build an independent one with
 /// [`Reactor::builder`] (tests do), or attach to a runtime you run with
 /// [`no_setup`](crate::no_setup) / [`Builder::attach`].
