@@ -67,7 +67,10 @@ impl Entries {
             }
             self.order.pop_front();
             // The id may have been retrieved (and even reused) since.
-            if self.by_id.get(&id).is_some_and(|entry| entry.expires <= now)
+            if self
+                .by_id
+                .get(&id)
+                .is_some_and(|entry| entry.expires <= now)
                 && let Some(entry) = self.by_id.remove(&id)
             {
                 expired.push(entry.result);
