@@ -1,6 +1,6 @@
 //! [`EventualResult`]: the handle on work started with `run_in_reactor`.
 
-mod slot;
+pub(crate) mod slot;
 pub(crate) mod task;
 
 use std::fmt;

@@ -80,8 +80,11 @@ impl<T> Slot<T> {
     }
 
     /// [`complete`](Self::complete), running `on_set` (bookkeeping such as
-    /// counters) after the outcome is in but before any waiter is woken, so
-    /// a waiter that sees the outcome also sees the bookkeeping.
+    /// counters) once the outcome is in, still under the slot's lock, so a
+    /// waiter that sees the outcome also sees the bookkeeping: not only one
+    /// woken by this call, but also one that takes the lock just after it
+    /// (a new `wait`, `try_take` or poll, or a timed wait expiring then).
+    /// `on_set` must not use this slot.
     pub(crate) fn complete_and(
         &self,
         outcome: Result<T, Error>,
@@ -97,9 +100,9 @@ impl<T> Slot<T> {
                 _ => None,
             };
             state.outcome = Outcome::Done(outcome);
+            on_set();
             (state.waker.take(), state.waiters > 0, unseen_failure)
         };
-        on_set();
         if notify {
             self.ready.notify_all();
         }
