@@ -115,6 +115,8 @@ mod context;
 mod error;
 mod eventual;
 mod failure;
+#[cfg(feature = "log-bridge")]
+mod log_bridge;
 #[doc(hidden)]
 pub mod __private {
     //! Used by the attribute macros' expansions; not public API.
@@ -135,6 +137,8 @@ mod tests;
 pub use crate::error::Error;
 pub use crate::eventual::{EventualResult, StashError};
 pub use crate::failure::Failure;
+#[cfg(feature = "log-bridge")]
+pub use crate::log_bridge::{LogBridge, LogBridgeBuilder, LogLayer, Overflow};
 pub use crate::reactor::global::{
     no_setup, retrieve_result, run_in_reactor, setup, shutdown, try_setup, wait_for,
 };

@@ -143,6 +143,9 @@ pub struct Stats {
     pub panicked: u64,
     /// Calls abandoned because the reactor stopped.
     pub stopped: u64,
+    /// Log records the attached [`LogBridge`](crate::LogBridge) dropped
+    /// because its queue was full (0 without a bridge).
+    pub log_records_dropped: u64,
 }
 
 #[cfg(test)]

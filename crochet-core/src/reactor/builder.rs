@@ -31,6 +31,7 @@ const DEFAULT_STASH_TTL: Duration = Duration::from_secs(60 * 60);
 /// | [`shutdown_grace`](Builder::shutdown_grace) | 1 second |
 /// | [`stash_capacity`](Builder::stash_capacity) | 10 000 results |
 /// | [`stash_ttl`](Builder::stash_ttl) | 1 hour |
+/// | [`log_bridge`](Builder::log_bridge) / [`install_log_bridge`](Builder::install_log_bridge) | none / off |
 ///
 /// # Examples
 ///
@@ -54,6 +55,10 @@ pub struct Builder {
     grace: Duration,
     stash_capacity: usize,
     stash_ttl: Duration,
+    #[cfg(feature = "log-bridge")]
+    log_bridge: Option<crate::LogBridge>,
+    #[cfg(feature = "log-bridge")]
+    install_log_bridge: bool,
 }
 
 impl Default for Builder {
@@ -78,6 +83,10 @@ impl Builder {
             grace: DEFAULT_GRACE,
             stash_capacity: DEFAULT_STASH_CAPACITY,
             stash_ttl: DEFAULT_STASH_TTL,
+            #[cfg(feature = "log-bridge")]
+            log_bridge: None,
+            #[cfg(feature = "log-bridge")]
+            install_log_bridge: false,
         }
     }
 
@@ -163,6 +172,47 @@ impl Builder {
     /// ```
     pub fn stash_ttl(mut self, ttl: Duration) -> Self {
         self.stash_ttl = ttl;
+        self
+    }
+
+    /// Attaches a [`LogBridge`](crate::LogBridge): the reactor's shutdown
+    /// (and so the process-exit shutdown of the global reactor) flushes it
+    /// within the grace period, and [`Reactor::stats`] reports its drops.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let bridge = crochet_core::LogBridge::builder().build()?;
+    /// let reactor = crochet_core::Reactor::builder().log_bridge(bridge).build()?;
+    /// assert!(reactor.log_bridge().is_some());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[cfg(feature = "log-bridge")]
+    pub fn log_bridge(mut self, bridge: crate::LogBridge) -> Self {
+        self.log_bridge = Some(bridge);
+        self
+    }
+
+    /// Whether building the reactor also installs a log bridge (the one given
+    /// to [`log_bridge`](Builder::log_bridge), or a default one) as the
+    /// global `tracing` subscriber, so that async-side events reach your `log`
+    /// logger. Off by default.
+    ///
+    /// If the application already installed a global subscriber, Crochet
+    /// leaves it in place and emits a `WARN` event (target `crochet`) through
+    /// it, saying to add [`LogBridge::layer`](crate::LogBridge::layer) to that
+    /// subscriber; the bridge is still attached (flushed at shutdown).
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// // A blocking app that logs through `log` (env_logger, syslog, ...):
+    /// let reactor = crochet_core::Reactor::builder().install_log_bridge(true).setup()?;
+    /// # Ok::<(), crochet_core::Error>(())
+    /// ```
+    #[cfg(feature = "log-bridge")]
+    pub fn install_log_bridge(mut self, install: bool) -> Self {
+        self.install_log_bridge = install;
         self
     }
 
@@ -266,6 +316,43 @@ impl Builder {
 
     fn shared(&self, handle: Handle) -> Shared {
         let store = Store::new(self.stash_capacity, self.stash_ttl);
-        Shared::new(handle, self.grace, store)
+        #[allow(unused_mut)]
+        let mut shared = Shared::new(handle, self.grace, store);
+        #[cfg(feature = "log-bridge")]
+        {
+            shared.log_bridge = self.installed_log_bridge();
+        }
+        shared
+    }
+
+    /// The bridge to attach, installed globally first if asked to.
+    #[cfg(feature = "log-bridge")]
+    fn installed_log_bridge(&self) -> Option<crate::LogBridge> {
+        if !self.install_log_bridge {
+            return self.log_bridge.clone();
+        }
+        let bridge = match &self.log_bridge {
+            Some(bridge) => bridge.clone(),
+            None => match crate::LogBridge::builder().build() {
+                Ok(bridge) => bridge,
+                Err(err) => {
+                    tracing::warn!(
+                        target: "crochet",
+                        error = %err,
+                        "could not start the crochet-log thread; async-side events are not forwarded to `log`"
+                    );
+                    return None;
+                }
+            },
+        };
+        if bridge.install_global().is_err() {
+            tracing::warn!(
+                target: "crochet",
+                "a global tracing subscriber is already installed, so crochet left it in place \
+                 and did not install its log bridge; add crochet_core::LogBridge::layer() to \
+                 your subscriber to forward async-side events to `log`"
+            );
+        }
+        Some(bridge)
     }
 }

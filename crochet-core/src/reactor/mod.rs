@@ -374,6 +374,20 @@ impl Reactor {
         shutdown::shutdown(&self.inner.shared, runtime, grace);
     }
 
+    /// The [`LogBridge`](crate::LogBridge) attached to this reactor, if any.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let reactor = crochet_core::Reactor::builder().build()?;
+    /// assert!(reactor.log_bridge().is_none());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[cfg(feature = "log-bridge")]
+    pub fn log_bridge(&self) -> Option<&crate::LogBridge> {
+        self.inner.shared.log_bridge.as_ref()
+    }
+
     /// The grace period the process-exit shutdown uses for this reactor.
     ///
     /// # Examples

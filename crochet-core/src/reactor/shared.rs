@@ -34,6 +34,8 @@ pub(crate) struct Shared {
     hooks: Mutex<Vec<Hook>>,
     pub(crate) grace: Duration,
     pid: u32,
+    #[cfg(feature = "log-bridge")]
+    pub(crate) log_bridge: Option<crate::LogBridge>,
 }
 
 impl std::fmt::Debug for Shared {
@@ -59,6 +61,8 @@ impl Shared {
             hooks: Mutex::new(Vec::new()),
             grace,
             pid: std::process::id(),
+            #[cfg(feature = "log-bridge")]
+            log_bridge: None,
         }
     }
 
@@ -175,6 +179,13 @@ impl Shared {
             cancelled: c.cancelled.get(),
             panicked: c.panicked.get(),
             stopped: c.stopped.get(),
+            #[cfg(feature = "log-bridge")]
+            log_records_dropped: self
+                .log_bridge
+                .as_ref()
+                .map_or(0, crate::LogBridge::dropped),
+            #[cfg(not(feature = "log-bridge"))]
+            log_records_dropped: 0,
         }
     }
 }

@@ -46,6 +46,12 @@ pub(super) fn shutdown(
         };
         dispose(shared, runtime, left);
     }
+    // Last, so that what the shutdown itself logged is flushed too.
+    #[cfg(feature = "log-bridge")]
+    if let (Some(bridge), Some(how)) = (&shared.log_bridge, may_block) {
+        let left = grace.saturating_sub(started.elapsed());
+        let _ = context::block(how, || bridge.flush(left));
+    }
 }
 
 /// Shuts an owned runtime down, waiting at most `grace` for its blocking
