@@ -51,10 +51,15 @@ pub(crate) fn with_thread_waker<R>(f: impl FnOnce(&Waker) -> R) -> R {
     }
 }
 
-/// The instant `timeout` from now; `None` when that is beyond what `Instant`
-/// can represent (an effectively unbounded wait).
+/// The instant `timeout` after `from`; `None` when that is beyond what
+/// `Instant` can represent (an effectively unbounded wait).
+pub(crate) fn deadline_after(from: Instant, timeout: Duration) -> Option<Instant> {
+    from.checked_add(timeout)
+}
+
+/// The instant `timeout` from now; see [`deadline_after`].
 pub(crate) fn deadline(timeout: Duration) -> Option<Instant> {
-    Instant::now().checked_add(timeout)
+    deadline_after(Instant::now(), timeout)
 }
 
 /// Polls `fut` once, turning a panic into a [`Failure`](crate::Failure).
@@ -66,21 +71,24 @@ pub(crate) fn poll_caught<F: Future + ?Sized>(
 }
 
 /// Parks until `fut` is ready, `deadline` passes, or `stop` fires. The
-/// caller has already polled once (and registered `waker` with `stop`).
+/// caller has already polled once (and registered `waker` with `stop`);
+/// `started` is when it computed `deadline`, saving a clock read.
 pub(crate) fn park_until_ready<F: Future + ?Sized>(
     mut fut: Pin<&mut F>,
     waker: &Waker,
+    started: Instant,
     deadline: Option<Instant>,
     stop: &StopSignal,
 ) -> Result<F::Output, Error> {
     let mut cx = Context::from_waker(waker);
+    let mut now = Some(started);
     loop {
         if stop.is_stopped() {
             return Err(Error::ReactorStopped);
         }
         match deadline {
             Some(deadline) => {
-                let now = Instant::now();
+                let now = now.take().unwrap_or_else(Instant::now);
                 if now >= deadline {
                     return Err(Error::Timeout);
                 }

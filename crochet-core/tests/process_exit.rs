@@ -129,8 +129,18 @@ fn fork_scenario() {
             crochet_core::wait_for(Duration::from_secs(3600), std::future::pending::<()>());
         let spawned = crochet_core::run_in_reactor(async { 1 });
         let ready = crochet_core::wait_for(PATIENCE, async { 2 });
-        let code = match (pending, spawned.wait(PATIENCE), ready) {
-            (Err(crochet_core::Error::Forked), Err(crochet_core::Error::Forked), Ok(2)) => 0,
+        // A reactor set up in the child works.
+        let fresh = crochet_core::Reactor::builder()
+            .worker_threads(1)
+            .build()
+            .map(|reactor| reactor.wait_for(PATIENCE, tokio::task::yield_now()).is_ok());
+        let code = match (pending, spawned.wait(PATIENCE), ready, fresh) {
+            (
+                Err(crochet_core::Error::Forked),
+                Err(crochet_core::Error::Forked),
+                Ok(2),
+                Ok(true),
+            ) => 0,
             _ => 1,
         };
         std::process::exit(code);

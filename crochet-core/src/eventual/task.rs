@@ -1,11 +1,12 @@
 //! The task `run_in_reactor` spawns: polls the user's future (catching
 //! panics, watching the stop signal) and writes the outcome into the slot.
 
-use std::future::{Future, poll_fn};
-use std::pin::{Pin, pin};
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
+use pin_project_lite::pin_project;
 use tracing::Instrument;
 
 use super::EventualResult;
@@ -33,10 +34,34 @@ where
     EventualResult::pending(shared.clone(), slot, join.abort_handle())
 }
 
-async fn run<F: Future>(mut guard: TaskGuard<F::Output>, fut: F) {
-    let mut fut = pin!(fut);
-    let outcome = poll_fn(|cx| guard.poll_step(fut.as_mut(), cx)).await;
-    guard.finish(outcome);
+pin_project! {
+    /// The spawned future: the user's future beside its guard. A struct
+    /// rather than an `async fn`, which would store the user's future twice
+    /// (as its argument and as the pinned local; rust-lang/rust#62958),
+    /// doubling the task's allocation.
+    struct Run<F: Future> {
+        guard: TaskGuard<F::Output>,
+        #[pin]
+        fut: F,
+    }
+}
+
+fn run<F: Future>(guard: TaskGuard<F::Output>, fut: F) -> Run<F> {
+    Run { guard, fut }
+}
+
+impl<F: Future> Future for Run<F> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.project();
+        if this.guard.finished {
+            return Poll::Ready(());
+        }
+        let outcome = std::task::ready!(this.guard.poll_step(this.fut, cx));
+        this.guard.finish(outcome);
+        Poll::Ready(())
+    }
 }
 
 /// Owns the task's side of the bookkeeping; if the task is dropped before

@@ -3,6 +3,7 @@
 
 mod builder;
 mod exit;
+mod fork;
 pub(crate) mod global;
 mod shared;
 mod shutdown;
@@ -11,7 +12,7 @@ use std::future::{Future, IntoFuture};
 use std::pin::pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::runtime::{Handle, Runtime};
 
@@ -225,11 +226,12 @@ impl Reactor {
                 Ok(Poll::Pending) => {}
             }
             shared.check_process()?;
-            let deadline = wait::deadline(timeout);
+            let started = Instant::now();
+            let deadline = wait::deadline_after(started, timeout);
             let _in_flight = shared.begin_call();
             let key = shared.stop.register(waker).ok_or(Error::ReactorStopped)?;
             let outcome = context::block(how, || {
-                wait::park_until_ready(fut.as_mut(), waker, deadline, &shared.stop)
+                wait::park_until_ready(fut.as_mut(), waker, started, deadline, &shared.stop)
             })
             .and_then(|outcome| outcome);
             shared.stop.unregister(key);

@@ -34,6 +34,7 @@ pub(crate) struct Shared {
     hooks: Mutex<Vec<Hook>>,
     pub(crate) grace: Duration,
     pid: u32,
+    fork_generation: u64,
     #[cfg(feature = "log-bridge")]
     pub(crate) log_bridge: Option<crate::LogBridge>,
 }
@@ -61,6 +62,7 @@ impl Shared {
             hooks: Mutex::new(Vec::new()),
             grace,
             pid: std::process::id(),
+            fork_generation: super::fork::generation(),
             #[cfg(feature = "log-bridge")]
             log_bridge: None,
         }
@@ -89,7 +91,12 @@ impl Shared {
     }
 
     pub(crate) fn is_forked(&self) -> bool {
-        std::process::id() != self.pid
+        let now = super::fork::generation();
+        if super::fork::unreliable(now) {
+            std::process::id() != self.pid
+        } else {
+            now != self.fork_generation
+        }
     }
 
     pub(crate) fn check_usable(&self) -> Result<(), Error> {
