@@ -18,6 +18,22 @@ type Outcome = Result<u32, Error>;
 /// What the reactor task writes when it is not cancelled.
 const VALUE: u32 = 7;
 
+/// Starts the two writers of a slot: the reactor task completing it with
+/// [`VALUE`], and the owner cancelling it.
+fn race_complete_and_cancel(
+    slot: &Arc<Slot<u32>>,
+) -> (thread::JoinHandle<Completed>, thread::JoinHandle<bool>) {
+    let completer = {
+        let slot = slot.clone();
+        thread::spawn(move || slot.complete(Ok(VALUE)))
+    };
+    let canceller = {
+        let slot = slot.clone();
+        thread::spawn(move || slot.cancel(|| ()))
+    };
+    (completer, canceller)
+}
+
 /// The outcome a waiter ended up with, as something comparable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Seen {
@@ -83,14 +99,7 @@ fn complete_races_cancel_with_a_blocking_waiter() {
     let explored = branches.clone();
     loom::model(move || {
         let slot = Arc::new(Slot::<u32>::new());
-        let completer = {
-            let slot = slot.clone();
-            thread::spawn(move || slot.complete(Ok(VALUE)))
-        };
-        let canceller = {
-            let slot = slot.clone();
-            thread::spawn(move || slot.cancel(|| ()))
-        };
+        let (completer, canceller) = race_complete_and_cancel(&slot);
 
         let (waited, stored) = wait_blocking(&slot);
 
@@ -206,14 +215,7 @@ fn async_waiter_is_woken_by_complete_or_cancel() {
     let explored = branches.clone();
     loom::model(move || {
         let slot = Arc::new(Slot::<u32>::new());
-        let completer = {
-            let slot = slot.clone();
-            thread::spawn(move || slot.complete(Ok(VALUE)))
-        };
-        let canceller = {
-            let slot = slot.clone();
-            thread::spawn(move || slot.cancel(|| ()))
-        };
+        let (completer, canceller) = race_complete_and_cancel(&slot);
 
         let (got, path) = wait_async(&slot);
         branches.hit(path);
