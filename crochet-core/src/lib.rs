@@ -122,6 +122,7 @@ pub mod __private {
     //! Used by the attribute macros' expansions; not public API.
     pub use crate::private::*;
 }
+mod pool;
 mod private;
 mod reactor;
 mod result_id;
@@ -139,10 +140,11 @@ pub use crate::eventual::{EventualResult, StashError};
 pub use crate::failure::Failure;
 #[cfg(feature = "log-bridge")]
 pub use crate::log_bridge::{LogBridge, LogBridgeBuilder, LogLayer, Overflow};
+pub use crate::pool::{Pool, PoolBuilder, PoolStats};
 pub use crate::reactor::global::{
     no_setup, retrieve_result, run_in_reactor, setup, shutdown, try_setup, wait_for,
 };
-pub use crate::reactor::{Builder, Reactor};
+pub use crate::reactor::{Builder, Reactor, ReactorGuard};
 pub use crate::result_id::{ParseResultIdError, ResultId};
 pub use crate::stats::Stats;
 

@@ -84,3 +84,23 @@ fn stashed_failures_nobody_retrieved_are_logged_at_shutdown() {
     reactor.shutdown(Duration::ZERO);
     assert_eq!(logs.matching("stashed-unseen marker").len(), 1);
 }
+
+#[test]
+fn a_pool_job_runs_in_the_callers_span() {
+    let logs = capture_logs();
+    let reactor = reactor();
+    let pool = crochet_core::Pool::builder().workers(1).build(&reactor);
+    let driver = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let span = tracing::info_span!("async_request");
+    let job = {
+        let _entered = span.enter();
+        pool.run(|| tracing::info!("pool-job marker"))
+    };
+    driver.block_on(job).unwrap();
+    let events = logs.matching("pool-job marker");
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0].spans, ["async_request"]);
+}

@@ -32,6 +32,15 @@ pub(super) fn install(make: impl FnOnce() -> Result<Reactor, Error>) -> Result<R
     Ok(reactor)
 }
 
+/// Runs `f` with the thread's current reactor (see [`Reactor::enter`]) or
+/// else the global one, set up with the defaults if need be.
+fn with_reactor<R>(f: impl FnOnce(&Reactor) -> R) -> Result<R, Error> {
+    match super::current::get() {
+        Some(current) => Ok(f(&current)),
+        None => global().map(f),
+    }
+}
+
 /// The global reactor, set up with the defaults if need be.
 fn global() -> Result<&'static Reactor, Error> {
     if let Some(reactor) = GLOBAL.get() {
@@ -89,7 +98,7 @@ pub fn setup() -> Reactor {
 /// # Ok::<(), crochet_core::Error>(())
 /// ```
 pub fn try_setup() -> Result<Reactor, Error> {
-    global().cloned()
+    with_reactor(Reactor::clone)
 }
 
 /// Attaches Crochet to a tokio runtime your application already runs,
@@ -125,8 +134,9 @@ pub fn no_setup(handle: Handle) -> Result<Reactor, Error> {
     Builder::new().no_setup(handle)
 }
 
-/// Runs `fut` in the global reactor and blocks until it finishes or
-/// `timeout` passes. See [`Reactor::wait_for`] for the details.
+/// Runs `fut` in the thread's current reactor (see [`Reactor::enter`]; hosts
+/// set it for the handlers they run), else the global one, and blocks until
+/// it finishes or `timeout` passes. See [`Reactor::wait_for`] for the details.
 ///
 /// # Errors
 ///
@@ -156,10 +166,11 @@ pub fn no_setup(handle: Handle) -> Result<Reactor, Error> {
 /// ```
 #[track_caller]
 pub fn wait_for<F: IntoFuture>(timeout: Duration, fut: F) -> Result<F::Output, Error> {
-    global()?.wait_for(timeout, fut)
+    with_reactor(|reactor| reactor.wait_for(timeout, fut))?
 }
 
-/// Starts `fut` in the global reactor; see [`Reactor::run_in_reactor`].
+/// Starts `fut` in the thread's current reactor (see [`Reactor::enter`]),
+/// else the global one; see [`Reactor::run_in_reactor`].
 ///
 /// If an implicit set-up fails, the result holds the error.
 ///
@@ -177,10 +188,7 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    match global() {
-        Ok(reactor) => reactor.run_in_reactor(fut),
-        Err(err) => EventualResult::unavailable(err),
-    }
+    with_reactor(|reactor| reactor.run_in_reactor(fut)).unwrap_or_else(EventualResult::unavailable)
 }
 
 /// Takes the result stashed under `id` out of the global reactor's store;
@@ -205,7 +213,10 @@ where
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn retrieve_result<T: Send + 'static>(id: ResultId) -> Result<EventualResult<T>, Error> {
-    get().ok_or(Error::NoSuchResult)?.retrieve_result(id)
+    match super::current::get() {
+        Some(current) => current.retrieve_result(id),
+        None => get().ok_or(Error::NoSuchResult)?.retrieve_result(id),
+    }
 }
 
 /// Shuts the global reactor down (if it was set up); see

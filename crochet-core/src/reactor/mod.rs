@@ -2,6 +2,7 @@
 //! blocking entry points into it.
 
 mod builder;
+mod current;
 mod exit;
 mod fork;
 pub(crate) mod global;
@@ -17,6 +18,7 @@ use std::time::{Duration, Instant};
 use tokio::runtime::{Handle, Runtime};
 
 pub use self::builder::Builder;
+pub use self::current::ReactorGuard;
 pub(crate) use self::shared::Shared;
 use crate::context;
 use crate::error::Error;
@@ -374,6 +376,51 @@ impl Reactor {
     pub fn shutdown(&self, grace: Duration) {
         let runtime = || crate::sync::lock_std(&self.inner.runtime).take();
         shutdown::shutdown(&self.inner.shared, runtime, grace);
+    }
+
+    /// Makes this the thread's *current* reactor until the guard is dropped:
+    /// the free functions ([`wait_for`](fn@crate::wait_for),
+    /// [`run_in_reactor`](fn@crate::run_in_reactor),
+    /// [`retrieve_result`](crate::retrieve_result), [`setup`](crate::setup))
+    /// then use it instead of the global reactor. Guards nest.
+    ///
+    /// Hosts do this for the blocking code they run (a [`Pool`](crate::Pool)
+    /// job runs with its reactor entered), so that plain
+    /// `crochet_core::wait_for` in a handler calls back into the server's own
+    /// runtime.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let reactor = crochet_core::Reactor::builder().thread_name("mine").build()?;
+    /// let _current = reactor.enter();
+    /// let thread = crochet_core::run_in_reactor(async {
+    ///     std::thread::current().name().map(str::to_owned)
+    /// })
+    /// .take(Duration::from_secs(5))?;
+    /// assert!(thread.unwrap().starts_with("mine-"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn enter(&self) -> ReactorGuard {
+        current::enter(self)
+    }
+
+    /// The thread's current reactor (see [`enter`](Reactor::enter)), if one
+    /// was entered; the global reactor is not consulted.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let reactor = crochet_core::Reactor::builder().build()?;
+    /// assert!(crochet_core::Reactor::current().is_none());
+    /// let _current = reactor.enter();
+    /// assert!(crochet_core::Reactor::current().is_some());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn current() -> Option<Reactor> {
+        current::get()
     }
 
     /// The [`LogBridge`](crate::LogBridge) attached to this reactor, if any.

@@ -1,0 +1,164 @@
+//! The bounded worker pool: results, back-calls into its reactor, overload,
+//! the queue-wait deadline, panics, and shutdown.
+
+mod support;
+
+use std::sync::mpsc;
+use std::time::Duration;
+
+use crochet_core::{Error, Pool, Reactor};
+use support::{PATIENCE, eventually};
+
+/// The runtime driving the async side of the tests (a server's, say).
+fn driver() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn reactor_named(name: &str) -> Reactor {
+    Reactor::builder()
+        .worker_threads(1)
+        .thread_name(name)
+        .build()
+        .unwrap()
+}
+
+/// A job that blocks until `release` is sent to, after saying it started.
+fn blocker(started: mpsc::Sender<()>, release: mpsc::Receiver<()>) -> impl FnOnce() -> u32 {
+    move || {
+        let _ = started.send(());
+        let _ = release.recv_timeout(PATIENCE);
+        1
+    }
+}
+
+#[test]
+fn jobs_return_values_and_call_back_into_the_pools_reactor() {
+    let driver = driver();
+    let reactor = reactor_named("pool-reactor");
+    let pool = Pool::builder().workers(2).build(&reactor);
+    let thread = driver
+        .block_on(pool.run(|| {
+            // Plain crochet_core::wait_for, no reactor named: the pool's.
+            crochet_core::run_in_reactor(async { std::thread::current().name().map(str::to_owned) })
+                .take(PATIENCE)
+        }))
+        .unwrap()
+        .unwrap();
+    assert!(thread.unwrap().starts_with("pool-reactor-"));
+    let stats = pool.stats();
+    assert_eq!((stats.completed, stats.busy, stats.queued), (1, 0, 0));
+}
+
+#[test]
+fn a_full_pool_refuses_at_once_and_recovers() {
+    let driver = driver();
+    let reactor = reactor_named("overload");
+    let pool = Pool::builder()
+        .workers(1)
+        .queue(1)
+        .queue_timeout(PATIENCE)
+        .build(&reactor);
+    let (started_tx, started_rx) = mpsc::channel();
+    let (release_tx, release_rx) = mpsc::channel();
+    let running = driver.spawn(pool.run(blocker(started_tx, release_rx)));
+    started_rx.recv_timeout(PATIENCE).unwrap();
+    let queued = driver.spawn(pool.run(|| 2));
+    eventually("the second job is queued", || pool.stats().queued == 1);
+
+    // Worker busy, queue full: refused at once, nothing ran.
+    let refused = driver.block_on(pool.run(|| unreachable!("must not run")));
+    assert!(matches!(refused, Err(Error::Overloaded)), "{refused:?}");
+    assert_eq!(pool.stats().rejected, 1);
+
+    release_tx.send(()).unwrap();
+    assert_eq!(driver.block_on(running).unwrap().unwrap(), 1);
+    assert_eq!(driver.block_on(queued).unwrap().unwrap(), 2);
+    // Healthy again.
+    assert_eq!(driver.block_on(pool.run(|| 3)).unwrap(), 3);
+}
+
+#[test]
+fn a_job_that_waits_past_the_queue_deadline_is_refused() {
+    let driver = driver();
+    let reactor = reactor_named("deadline");
+    let pool = Pool::builder()
+        .workers(1)
+        .queue(8)
+        .queue_timeout(Duration::from_millis(10))
+        .build(&reactor);
+    let (started_tx, started_rx) = mpsc::channel();
+    let (release_tx, release_rx) = mpsc::channel();
+    let running = driver.spawn(pool.run(blocker(started_tx, release_rx)));
+    started_rx.recv_timeout(PATIENCE).unwrap();
+    let waited = driver.block_on(pool.run(|| unreachable!("must not run")));
+    assert!(matches!(waited, Err(Error::Overloaded)));
+    release_tx.send(()).unwrap();
+    assert_eq!(driver.block_on(running).unwrap().unwrap(), 1);
+}
+
+#[test]
+fn a_panicking_job_is_reported_and_the_pool_lives_on() {
+    let driver = driver();
+    let reactor = reactor_named("panics");
+    let pool = Pool::builder().workers(1).build(&reactor);
+    let err = driver
+        .block_on(pool.run(|| -> u8 { panic!("handler blew up") }))
+        .unwrap_err();
+    let failure = err.failure().expect("a panic");
+    assert_eq!(failure.message(), "handler blew up");
+    assert!(failure.location().unwrap().contains("pool.rs"));
+    assert_eq!(driver.block_on(pool.run(|| 5)).unwrap(), 5);
+    let stats = pool.stats();
+    assert_eq!((stats.panicked, stats.completed), (1, 1));
+}
+
+#[test]
+fn dropping_a_queued_job_gives_its_place_back() {
+    let driver = driver();
+    let reactor = reactor_named("drop");
+    let pool = Pool::builder()
+        .workers(1)
+        .queue(1)
+        .queue_timeout(PATIENCE)
+        .build(&reactor);
+    let (started_tx, started_rx) = mpsc::channel();
+    let (release_tx, release_rx) = mpsc::channel();
+    let running = driver.spawn(pool.run(blocker(started_tx, release_rx)));
+    started_rx.recv_timeout(PATIENCE).unwrap();
+    let queued = driver.spawn(pool.run(|| unreachable!("dropped before it ran")));
+    eventually("queued", || pool.stats().queued == 1);
+    queued.abort();
+    eventually("the place is back", || pool.stats().queued == 0);
+    release_tx.send(()).unwrap();
+    driver.block_on(running).unwrap().unwrap();
+}
+
+#[test]
+fn shutdown_releases_queued_jobs_and_refuses_new_ones() {
+    let driver = driver();
+    let reactor = reactor_named("stop");
+    let pool = Pool::builder()
+        .workers(1)
+        .queue(4)
+        .queue_timeout(PATIENCE)
+        .build(&reactor);
+    let (started_tx, started_rx) = mpsc::channel();
+    let (release_tx, release_rx) = mpsc::channel();
+    let running = driver.spawn(pool.run(blocker(started_tx, release_rx)));
+    started_rx.recv_timeout(PATIENCE).unwrap();
+    let queued = driver.spawn(pool.run(|| 2));
+    eventually("queued", || pool.stats().queued == 1);
+
+    reactor.shutdown(Duration::ZERO);
+    let queued = driver.block_on(queued).unwrap();
+    assert!(matches!(queued, Err(Error::ReactorStopped)), "{queued:?}");
+    let late = driver.block_on(pool.run(|| 3));
+    assert!(matches!(late, Err(Error::ReactorStopped)));
+    // The running job could not be interrupted; it finishes.
+    release_tx.send(()).unwrap();
+    let _ = driver.block_on(running).unwrap();
+}
