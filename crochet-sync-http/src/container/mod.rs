@@ -1,0 +1,424 @@
+//! [`Container`]: a `tower::Service` hosting a [`SyncHandler`] in any
+//! tower/hyper server, axum included.
+
+mod body;
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use crochet_core::{Error, Pool, Reactor};
+use http::header;
+use tokio::sync::{mpsc, oneshot};
+
+pub use self::body::ContainerBody;
+pub(crate) use self::body::feed;
+use self::body::{CHUNKS_IN_FLIGHT, stream_out};
+use crate::body::Body;
+use crate::errors;
+use crate::handler::{Request, Response, SyncHandler};
+use crate::response::Kind;
+
+const DEFAULT_BODY_LIMIT: u64 = 10 * 1024 * 1024;
+const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A `tower::Service` that hosts a blocking [`SyncHandler`] in an async
+/// server: the counterpart of Twisted's WSGI container.
+///
+/// Each request's handler runs on a bounded [`Pool`] (by default 64 workers
+/// and a queue of 256 with a 2-second queue-wait deadline; see
+/// [`ContainerBuilder`]). The pool belongs to the server's own runtime (the
+/// one the service is first called on): handlers that call
+/// `crochet_core::wait_for`, or the [`Reactor`] found in the request's
+/// extensions, call back into it. No second runtime is started.
+///
+/// | situation | response |
+/// |---|---|
+/// | workers busy and queue full, or the queue-wait deadline passed | `503` with `Retry-After: 1` |
+/// | the handler panicked | `500`; the panic is logged; the server carries on |
+/// | the body is larger than the limit (by `Content-Length`, or while read) | `413` |
+/// | the client stops sending the body for the read timeout | the handler's read fails with `TimedOut` |
+/// | the client goes away mid-response | streaming stops; the worker is freed |
+///
+/// # Examples
+///
+/// ```no_run
+/// use crochet_sync_http::{Container, Request, Response};
+///
+/// fn hello(_request: Request) -> Response {
+///     Response::new("hello from blocking code".into())
+/// }
+///
+/// #[tokio::main]
+/// async fn main() -> std::io::Result<()> {
+///     let app = axum::Router::new()
+///         .route("/async", axum::routing::get(|| async { "async route" }))
+///         .fallback_service(Container::new(hello));
+///     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+///     axum::serve(listener, app).await
+/// }
+/// ```
+pub struct Container<H> {
+    inner: Arc<Inner<H>>,
+}
+
+struct Inner<H> {
+    handler: H,
+    settings: ContainerBuilder,
+    pool: OnceLock<Pool>,
+}
+
+impl<H> Clone for Container<H> {
+    fn clone(&self) -> Self {
+        Container {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+impl<H> std::fmt::Debug for Container<H> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Container")
+            .field("settings", &self.inner.settings)
+            .field("pool", &self.inner.pool.get().map(Pool::stats))
+            .finish_non_exhaustive()
+    }
+}
+
+/// Configures a [`Container`] (and the blocking [`Server`](crate::Server)).
+///
+/// | setting | default |
+/// |---|---|
+/// | [`workers`](ContainerBuilder::workers) | 64 |
+/// | [`queue`](ContainerBuilder::queue) | 256 |
+/// | [`queue_timeout`](ContainerBuilder::queue_timeout) | 2 seconds |
+/// | [`body_limit`](ContainerBuilder::body_limit) | 10 MiB |
+/// | [`read_timeout`](ContainerBuilder::read_timeout) | 30 seconds |
+/// | [`reactor`](ContainerBuilder::reactor) | the server's runtime |
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+///
+/// fn handler(_: crochet_sync_http::Request) -> crochet_sync_http::Response {
+///     crochet_sync_http::Response::new("ok".into())
+/// }
+///
+/// let container = crochet_sync_http::Container::builder()
+///     .workers(128)
+///     .queue(512)
+///     .body_limit(1024 * 1024)
+///     .read_timeout(Duration::from_secs(10))
+///     .build(handler);
+/// ```
+#[derive(Debug, Clone)]
+#[must_use = "a ContainerBuilder does nothing until build()"]
+pub struct ContainerBuilder {
+    pub(crate) workers: usize,
+    pub(crate) queue: usize,
+    pub(crate) queue_timeout: Duration,
+    pub(crate) body_limit: u64,
+    pub(crate) read_timeout: Duration,
+    pub(crate) reactor: Option<Reactor>,
+}
+
+impl Default for ContainerBuilder {
+    fn default() -> Self {
+        ContainerBuilder {
+            workers: 64,
+            queue: 256,
+            queue_timeout: Duration::from_secs(2),
+            body_limit: DEFAULT_BODY_LIMIT,
+            read_timeout: DEFAULT_READ_TIMEOUT,
+            reactor: None,
+        }
+    }
+}
+
+impl ContainerBuilder {
+    /// Handlers running at once. Size it for blocking I/O, not CPUs.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let builder = crochet_sync_http::Container::builder().workers(32);
+    /// ```
+    pub fn workers(mut self, workers: usize) -> Self {
+        self.workers = workers.max(1);
+        self
+    }
+
+    /// Requests waiting for a worker before `503`s start.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let builder = crochet_sync_http::Container::builder().queue(100);
+    /// ```
+    pub fn queue(mut self, queue: usize) -> Self {
+        self.queue = queue;
+        self
+    }
+
+    /// Longest a request waits in the queue before it gets a `503`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let builder = crochet_sync_http::Container::builder()
+    ///     .queue_timeout(std::time::Duration::from_millis(500));
+    /// ```
+    pub fn queue_timeout(mut self, timeout: Duration) -> Self {
+        self.queue_timeout = timeout;
+        self
+    }
+
+    /// Largest request body accepted; larger ones get `413`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let builder = crochet_sync_http::Container::builder().body_limit(64 * 1024);
+    /// ```
+    pub fn body_limit(mut self, bytes: u64) -> Self {
+        self.body_limit = bytes;
+        self
+    }
+
+    /// Longest a handler's body read waits for the client to send more.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let builder = crochet_sync_http::Container::builder()
+    ///     .read_timeout(std::time::Duration::from_secs(5));
+    /// ```
+    pub fn read_timeout(mut self, timeout: Duration) -> Self {
+        self.read_timeout = timeout;
+        self
+    }
+
+    /// The reactor (and so the runtime) the handlers' pool belongs to,
+    /// instead of the server's runtime.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let reactor = crochet_core::Reactor::builder().build()?;
+    /// let builder = crochet_sync_http::Container::builder().reactor(reactor);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn reactor(mut self, reactor: Reactor) -> Self {
+        self.reactor = Some(reactor);
+        self
+    }
+
+    /// The container.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let container = crochet_sync_http::Container::builder()
+    ///     .build(|_| crochet_sync_http::Response::new("ok".into()));
+    /// ```
+    pub fn build<H: SyncHandler>(self, handler: H) -> Container<H> {
+        let pool = OnceLock::new();
+        if let Some(reactor) = &self.reactor {
+            let _ = pool.set(self.pool_on(reactor));
+        }
+        Container {
+            inner: Arc::new(Inner {
+                handler,
+                settings: self,
+                pool,
+            }),
+        }
+    }
+
+    fn pool_on(&self, reactor: &Reactor) -> Pool {
+        Pool::builder()
+            .workers(self.workers)
+            .queue(self.queue)
+            .queue_timeout(self.queue_timeout)
+            .build(reactor)
+    }
+}
+
+impl Container<()> {
+    /// A builder with the defaults in [`ContainerBuilder`]'s table.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let container = crochet_sync_http::Container::builder()
+    ///     .workers(16)
+    ///     .build(|_| crochet_sync_http::Response::new("ok".into()));
+    /// ```
+    pub fn builder() -> ContainerBuilder {
+        ContainerBuilder::default()
+    }
+}
+
+impl<H: SyncHandler> Container<H> {
+    /// A container with the default settings.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let container = crochet_sync_http::Container::new(|_| {
+    ///     crochet_sync_http::Response::new("ok".into())
+    /// });
+    /// ```
+    pub fn new(handler: H) -> Self {
+        ContainerBuilder::default().build(handler)
+    }
+
+    /// The worker pool, once the container has served (or was given a
+    /// reactor).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let container = crochet_sync_http::Container::new(|_| {
+    ///     crochet_sync_http::Response::new("ok".into())
+    /// });
+    /// assert!(container.pool().is_none()); // not called yet
+    /// ```
+    pub fn pool(&self) -> Option<&Pool> {
+        self.inner.pool.get()
+    }
+}
+
+impl<H: SyncHandler> Inner<H> {
+    /// The pool, made on the runtime polling this the first time.
+    fn pool(&self) -> Option<&Pool> {
+        if let Some(pool) = self.pool.get() {
+            return Some(pool);
+        }
+        let handle = tokio::runtime::Handle::try_current().ok()?;
+        let reactor = Reactor::builder().attach(handle);
+        Some(self.pool.get_or_init(|| self.settings.pool_on(&reactor)))
+    }
+
+    async fn serve<B>(self: Arc<Self>, request: http::Request<B>) -> http::Response<ContainerBody>
+    where
+        B: http_body::Body<Data = Bytes> + Send + 'static,
+        B::Error: std::fmt::Display,
+    {
+        let Some(pool) = self.pool().cloned() else {
+            tracing::error!(target: "crochet", "a Container was called outside a tokio runtime");
+            return into_http(errors::handler_failed());
+        };
+        let limit = self.settings.body_limit;
+        if declared_length(&request).is_some_and(|length| length > limit) {
+            return into_http(errors::too_large());
+        }
+
+        let (parts, body) = request.into_parts();
+        let (chunks_tx, chunks_rx) = mpsc::channel(CHUNKS_IN_FLIGHT);
+        tokio::spawn(feed(body, chunks_tx, limit));
+        let exceeded = Arc::new(AtomicBool::new(false));
+        let reactor = pool.reactor().clone();
+        let body = Body::from_channel(chunks_rx, reactor.clone(), self.settings.read_timeout)
+            .limited(limit, exceeded.clone());
+        let mut request = Request::from_parts(parts, body);
+        request.extensions_mut().insert(reactor);
+
+        // The handler's head comes back as soon as it returns; a streamed
+        // body then keeps flowing from the same worker.
+        let (head_tx, head_rx) = oneshot::channel();
+        let inner = self.clone();
+        let job = pool.run(move || {
+            let response = inner.handler.call(request);
+            if exceeded.load(Ordering::SeqCst) {
+                let _ = head_tx.send(into_http(errors::too_large()));
+                return;
+            }
+            let (parts, body) = response.into_parts();
+            match body.into_kind() {
+                Kind::Empty => {
+                    let _ = head_tx.send(http::Response::from_parts(
+                        parts,
+                        ContainerBody::full(Bytes::new()),
+                    ));
+                }
+                Kind::Bytes(bytes) => {
+                    let _ = head_tx.send(http::Response::from_parts(
+                        parts,
+                        ContainerBody::full(bytes),
+                    ));
+                }
+                Kind::Reader(reader) => {
+                    let (out_tx, out_rx) = mpsc::channel(CHUNKS_IN_FLIGHT);
+                    let head = http::Response::from_parts(parts, ContainerBody::stream(out_rx));
+                    if head_tx.send(head).is_ok() {
+                        stream_out(reader, out_tx);
+                    }
+                }
+            }
+        });
+        let job = tokio::spawn(job);
+        match head_rx.await {
+            Ok(response) => response,
+            Err(_no_head) => match job.await {
+                Ok(Err(Error::Overloaded | Error::ReactorStopped)) => {
+                    into_http(errors::overloaded())
+                }
+                Ok(Err(Error::Panicked(failure))) => {
+                    tracing::error!(target: "crochet", failure = %failure, "a SyncHandler panicked; answered 500");
+                    into_http(errors::handler_failed())
+                }
+                _ => into_http(errors::handler_failed()),
+            },
+        }
+    }
+}
+
+/// The `Content-Length` a request declares, if any (and parseable).
+fn declared_length<B>(request: &http::Request<B>) -> Option<u64> {
+    request
+        .headers()
+        .get(header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// A host-made response (always a small, whole body) as a container one.
+fn into_http(response: Response) -> http::Response<ContainerBody> {
+    let (parts, body) = response.into_parts();
+    let bytes = match body.into_kind() {
+        Kind::Bytes(bytes) => bytes,
+        Kind::Empty | Kind::Reader(_) => Bytes::new(),
+    };
+    http::Response::from_parts(parts, ContainerBody::full(bytes))
+}
+
+impl<H, B> tower_service::Service<http::Request<B>> for Container<H>
+where
+    H: SyncHandler,
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: std::fmt::Display,
+{
+    type Response = http::Response<ContainerBody>;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        // Back-pressure is the pool's bounded queue, answered with 503.
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: http::Request<B>) -> Self::Future {
+        let inner = self.inner.clone();
+        Box::pin(async move { Ok(inner.serve(request).await) })
+    }
+}
