@@ -321,12 +321,17 @@ impl<H: SyncHandler> Inner<H> {
         }
 
         let (parts, body) = request.into_parts();
-        let (chunks_tx, chunks_rx) = mpsc::channel(CHUNKS_IN_FLIGHT);
-        tokio::spawn(feed(body, chunks_tx, limit));
         let exceeded = Arc::new(AtomicBool::new(false));
         let reactor = pool.reactor().clone();
-        let body = Body::from_channel(chunks_rx, reactor.clone(), self.settings.read_timeout)
-            .limited(limit, exceeded.clone());
+        let body = if http_body::Body::is_end_stream(&body) {
+            // No body (a GET, say): no feeder task, no channel.
+            Body::empty()
+        } else {
+            let (chunks_tx, chunks_rx) = mpsc::channel(CHUNKS_IN_FLIGHT);
+            tokio::spawn(feed(body, chunks_tx, limit));
+            Body::from_channel(chunks_rx, reactor.clone(), self.settings.read_timeout)
+                .limited(limit, exceeded.clone())
+        };
         let mut request = Request::from_parts(parts, body);
         request.extensions_mut().insert(reactor);
 
@@ -363,19 +368,33 @@ impl<H: SyncHandler> Inner<H> {
                 }
             }
         });
-        let job = tokio::spawn(job);
-        match head_rx.await {
-            Ok(response) => response,
-            Err(_no_head) => match job.await {
-                Ok(Err(Error::Overloaded | Error::ReactorStopped)) => {
-                    into_http(errors::overloaded())
-                }
-                Ok(Err(Error::Panicked(failure))) => {
-                    tracing::error!(target: "crochet", failure = %failure, "a SyncHandler panicked; answered 500");
-                    into_http(errors::handler_failed())
-                }
-                _ => into_http(errors::handler_failed()),
+        // Once the head is here the job need not be polled any more: it runs
+        // on (streaming, if it does) as a detached blocking task holding its
+        // own pool permits. Its outcome matters only if no head came.
+        let mut job = std::pin::pin!(job);
+        let mut head_rx = head_rx;
+        let outcome = tokio::select! {
+            biased;
+            head = &mut head_rx => match head {
+                Ok(response) => return response,
+                Err(_no_head) => job.await,
             },
+            outcome = &mut job => outcome,
+        };
+        if let Ok(response) = head_rx.try_recv() {
+            return response;
+        }
+        match outcome {
+            Err(Error::Overloaded | Error::ReactorStopped) => into_http(errors::overloaded()),
+            Err(Error::Panicked(failure)) => {
+                tracing::error!(
+                    target: "crochet",
+                    failure = %failure,
+                    "a SyncHandler panicked; answered 500"
+                );
+                into_http(errors::handler_failed())
+            }
+            _ => into_http(errors::handler_failed()),
         }
     }
 }
