@@ -31,13 +31,19 @@ fn serves_a_blocking_handler() {
 #[test]
 fn handlers_call_back_into_the_servers_own_runtime() {
     for host in HOSTS {
-        let running = start(host, Settings::default(), |_request: Request| {
+        let running = start(host, Settings::default(), |request: Request| {
             // Plain crochet_core::wait_for: no reactor named.
             let id = crochet_core::wait_for(PATIENCE, async {
                 tokio::time::sleep(Duration::from_millis(1)).await;
                 tokio::runtime::Handle::current().id()
             })
             .unwrap();
+            // The same reactor, named explicitly through the request.
+            let named = request
+                .extensions()
+                .get::<crochet_core::Reactor>()
+                .map(|reactor| reactor.handle().id());
+            assert_eq!(named, Some(id));
             Response::new(id.to_string().into())
         });
         let mut response = client().get(url(&running, "/")).call().unwrap();
