@@ -12,7 +12,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
-use crochet_core::{Error, Pool, Reactor};
+use crochet_core::{Error, Pool, PoolBuilder, Reactor};
 use http::header;
 use tokio::sync::{mpsc, oneshot};
 
@@ -120,9 +120,9 @@ impl<H> std::fmt::Debug for Container<H> {
 #[derive(Debug, Clone)]
 #[must_use = "a ContainerBuilder does nothing until build()"]
 pub struct ContainerBuilder {
-    pub(crate) workers: usize,
-    pub(crate) queue: usize,
-    pub(crate) queue_timeout: Duration,
+    /// Workers, queue and queue-wait deadline: the pool's own settings
+    /// and defaults.
+    pool: PoolBuilder,
     pub(crate) body_limit: u64,
     pub(crate) read_timeout: Duration,
     pub(crate) reactor: Option<Reactor>,
@@ -131,9 +131,7 @@ pub struct ContainerBuilder {
 impl Default for ContainerBuilder {
     fn default() -> Self {
         ContainerBuilder {
-            workers: 64,
-            queue: 256,
-            queue_timeout: Duration::from_secs(2),
+            pool: Pool::builder(),
             body_limit: DEFAULT_BODY_LIMIT,
             read_timeout: DEFAULT_READ_TIMEOUT,
             reactor: None,
@@ -150,7 +148,7 @@ impl ContainerBuilder {
     /// let builder = crochet_sync_http::Container::builder().workers(32);
     /// ```
     pub fn workers(mut self, workers: usize) -> Self {
-        self.workers = workers.max(1);
+        self.pool = self.pool.workers(workers);
         self
     }
 
@@ -162,7 +160,7 @@ impl ContainerBuilder {
     /// let builder = crochet_sync_http::Container::builder().queue(100);
     /// ```
     pub fn queue(mut self, queue: usize) -> Self {
-        self.queue = queue;
+        self.pool = self.pool.queue(queue);
         self
     }
 
@@ -175,7 +173,7 @@ impl ContainerBuilder {
     ///     .queue_timeout(std::time::Duration::from_millis(500));
     /// ```
     pub fn queue_timeout(mut self, timeout: Duration) -> Self {
-        self.queue_timeout = timeout;
+        self.pool = self.pool.queue_timeout(timeout);
         self
     }
 
@@ -242,11 +240,7 @@ impl ContainerBuilder {
     }
 
     fn pool_on(&self, reactor: &Reactor) -> Pool {
-        Pool::builder()
-            .workers(self.workers)
-            .queue(self.queue)
-            .queue_timeout(self.queue_timeout)
-            .build(reactor)
+        self.pool.clone().build(reactor)
     }
 }
 
