@@ -9,7 +9,7 @@
 //!   into the server's own runtime;
 //! * in a plain blocking program with [`serve`] / [`Server`], with handlers
 //!   using the global reactor (hyper's HTTP/1.1 on the reactor, for the
-//!   reason given in [`Server`]'s module docs);
+//!   reason given in [`Server`]'s docs);
 //! * in actix-web and Rocket, with the `crochet-actix` and `crochet-rocket`
 //!   adapters.
 //!

@@ -1,23 +1,4 @@
 //! [`Server`]: a blocking program's HTTP server for a [`SyncHandler`].
-//!
-//! # Why not tiny_http's own threads
-//!
-//! The design called for a tiny_http host, and measured a hazard: with 16
-//! threads calling `recv()`, many of 64 concurrent keep-alive connections
-//! went unanswered for a whole 10-second run. The cause is in tiny_http
-//! 0.12's connection thread pool (`util::TaskPool::spawn`): it decides that a
-//! thread is free from a count of *waiting* threads that still includes a
-//! thread that was notified but has not woken yet. Two connections arriving
-//! together can both be queued for the one waking thread; the second then
-//! waits for a thread to finish its task, and keep-alive tasks only finish
-//! when their client disconnects. That connection is never read.
-//!
-//! So this host keeps tiny_http's shape (a blocking `serve(addr, handler)`,
-//! a worker count, a body limit, a stop handle that finishes in-flight
-//! requests) on a different transport: hyper's HTTP/1.1 connections, driven
-//! by the Crochet reactor, with handlers on the same bounded worker pool as
-//! [`Container`](crate::Container). Every connection is served, keep-alive
-//! or not, and malformed requests get hyper's well-tested treatment.
 
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
@@ -68,6 +49,25 @@ pub fn serve(addr: impl ToSocketAddrs, handler: impl SyncHandler) -> io::Result<
 /// Dropping it stops it at once (in-flight requests are cut off); call
 /// [`wait`](Server::wait) to serve until another thread stops it, or
 /// [`stop`](Server::stop) to finish in-flight requests first.
+///
+/// # Why not tiny_http's own threads
+///
+/// The design called for a tiny_http host, and measured a hazard: with 16
+/// threads calling `recv()`, many of 64 concurrent keep-alive connections
+/// went unanswered for a whole 10-second run. The cause is in tiny_http
+/// 0.12's connection thread pool (`util::TaskPool::spawn`): it decides that a
+/// thread is free from a count of *waiting* threads that still includes a
+/// thread that was notified but has not woken yet. Two connections arriving
+/// together can both be queued for the one waking thread; the second then
+/// waits for a thread to finish its task, and keep-alive tasks only finish
+/// when their client disconnects. That connection is never read.
+///
+/// So this host keeps tiny_http's shape (a blocking `serve(addr, handler)`,
+/// a worker count, a body limit, a stop handle that finishes in-flight
+/// requests) on a different transport: hyper's HTTP/1.1 connections, driven
+/// by the Crochet reactor, with handlers on the same bounded worker pool as
+/// [`Container`](crate::Container). Every connection is served, keep-alive
+/// or not, and malformed requests get hyper's well-tested treatment.
 #[derive(Debug)]
 pub struct Server {
     local_addr: SocketAddr,
