@@ -156,7 +156,7 @@ impl ServerBuilder {
         self
     }
 
-    /// Requests waiting for a worker before `503`s start (default 256).
+    /// Requests waiting for a worker before `503`s start (default 1024).
     ///
     /// # Examples
     ///

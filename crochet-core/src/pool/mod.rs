@@ -12,6 +12,7 @@
 mod stats;
 
 use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
@@ -24,7 +25,7 @@ use crate::failure;
 use crate::reactor::Reactor;
 
 const DEFAULT_WORKERS: usize = 64;
-const DEFAULT_QUEUE: usize = 256;
+const DEFAULT_QUEUE: usize = 1024;
 const DEFAULT_QUEUE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// A bounded pool that runs blocking closures for async code.
@@ -34,10 +35,14 @@ const DEFAULT_QUEUE_TIMEOUT: Duration = Duration::from_secs(2);
 ///   sized for blocking I/O (a handler that waits on a database), not for
 ///   the CPU count: 16 workers would cap a handler that blocks 1 ms at about
 ///   15 000 calls a second.
-/// * At most [`queue`](PoolBuilder::queue) more wait for a worker, each for
-///   at most [`queue_timeout`](PoolBuilder::queue_timeout). Past either
-///   bound, [`run`](Pool::run) fails at once with [`Error::Overloaded`]:
-///   a burst is absorbed, an overload is refused cheaply.
+/// * At most [`queue`](PoolBuilder::queue) more wait for a worker (by
+///   default 1024, so a tenfold burst on the default workers is absorbed
+///   before anything is refused), each for at most
+///   [`queue_timeout`](PoolBuilder::queue_timeout). Past either bound,
+///   [`run`](Pool::run) fails at once with [`Error::Overloaded`]: a burst is
+///   absorbed, an overload is refused cheaply. (Refusing as soon as the
+///   workers are busy would make retrying clients burn the CPU the admitted
+///   requests need.)
 /// * A job runs with the pool's reactor [entered](Reactor::enter) and its
 ///   runtime's context, so it can call `crochet_core::wait_for` and reach
 ///   that runtime (a server's own, in the hosts: no second runtime), and
@@ -82,8 +87,10 @@ struct Inner {
     queue_timeout: Duration,
     /// One permit per worker.
     running: Arc<Semaphore>,
-    /// One permit per worker or queue place.
-    admitted: Arc<Semaphore>,
+    /// Jobs admitted (running or queued), at most workers + queue. A plain
+    /// counter: admission never waits, and releasing a tokio semaphore
+    /// takes its waiter-list lock every time, contended by every worker.
+    admitted: AtomicUsize,
     counters: PoolCounters,
 }
 
@@ -92,7 +99,7 @@ struct Inner {
 /// | setting | default |
 /// |---|---|
 /// | [`workers`](PoolBuilder::workers) | 64 |
-/// | [`queue`](PoolBuilder::queue) | 256 |
+/// | [`queue`](PoolBuilder::queue) | 1024 |
 /// | [`queue_timeout`](PoolBuilder::queue_timeout) | 2 seconds |
 ///
 /// # Examples
@@ -179,7 +186,7 @@ impl PoolBuilder {
             queue: self.queue,
             queue_timeout: self.queue_timeout,
             running: Arc::new(Semaphore::new(self.workers)),
-            admitted: Arc::new(Semaphore::new(self.workers.saturating_add(self.queue))),
+            admitted: AtomicUsize::new(0),
             counters: PoolCounters::default(),
         });
         // Queued jobs are released at shutdown. Weak: the reactor's hook
@@ -188,7 +195,6 @@ impl PoolBuilder {
         reactor.on_shutdown(move || {
             if let Some(inner) = weak.upgrade() {
                 inner.running.close();
-                inner.admitted.close();
             }
         });
         Pool { inner }
@@ -302,17 +308,17 @@ impl Pool {
         if !inner.reactor.is_running() {
             return Err(Error::ReactorStopped);
         }
-        let admitted = match inner.admitted.clone().try_acquire_owned() {
-            Ok(permit) => permit,
-            Err(tokio::sync::TryAcquireError::NoPermits) => {
-                inner.counters.rejected();
-                return Err(Error::Overloaded);
-            }
-            Err(tokio::sync::TryAcquireError::Closed) => return Err(Error::ReactorStopped),
-        };
+        let capacity = inner.workers.saturating_add(inner.queue);
+        if inner.admitted.fetch_add(1, Ordering::AcqRel) >= capacity {
+            inner.admitted.fetch_sub(1, Ordering::AcqRel);
+            inner.counters.rejected();
+            return Err(Error::Overloaded);
+        }
+        let admitted = Admitted(self.inner.clone());
         let running = match inner.running.clone().try_acquire_owned() {
             Ok(permit) => permit,
-            Err(_) => {
+            Err(tokio::sync::TryAcquireError::Closed) => return Err(Error::ReactorStopped),
+            Err(tokio::sync::TryAcquireError::NoPermits) => {
                 let waiting = inner.running.clone().acquire_owned();
                 match tokio::time::timeout(inner.queue_timeout, waiting).await {
                     Ok(Ok(permit)) => permit,
@@ -346,8 +352,7 @@ impl Pool {
         let busy = inner
             .workers
             .saturating_sub(inner.running.available_permits());
-        let admitted =
-            (inner.workers + inner.queue).saturating_sub(inner.admitted.available_permits());
+        let admitted = inner.admitted.load(Ordering::Acquire);
         inner.counters.snapshot(
             inner.workers,
             inner.queue,
@@ -359,6 +364,15 @@ impl Pool {
 
 /// A job's places: released when the job ends, wherever that is.
 struct Permits {
-    _admitted: OwnedSemaphorePermit,
+    _admitted: Admitted,
     _running: OwnedSemaphorePermit,
+}
+
+/// A counted place among the admitted jobs.
+struct Admitted(Arc<Inner>);
+
+impl Drop for Admitted {
+    fn drop(&mut self) {
+        self.0.admitted.fetch_sub(1, Ordering::AcqRel);
+    }
 }

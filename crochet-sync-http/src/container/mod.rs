@@ -31,7 +31,7 @@ const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// server: the counterpart of Twisted's WSGI container.
 ///
 /// Each request's handler runs on a bounded [`Pool`] (by default 64 workers
-/// and a queue of 256 with a 2-second queue-wait deadline; see
+/// and a queue of 1024 with a 2-second queue-wait deadline; see
 /// [`ContainerBuilder`]). The pool belongs to the server's own runtime (the
 /// one the service is first called on): handlers that call
 /// `crochet_core::wait_for`, or the [`Reactor`] found in the request's
@@ -95,7 +95,7 @@ impl<H> std::fmt::Debug for Container<H> {
 /// | setting | default |
 /// |---|---|
 /// | [`workers`](ContainerBuilder::workers) | 64 |
-/// | [`queue`](ContainerBuilder::queue) | 256 |
+/// | [`queue`](ContainerBuilder::queue) | 1024 |
 /// | [`queue_timeout`](ContainerBuilder::queue_timeout) | 2 seconds |
 /// | [`body_limit`](ContainerBuilder::body_limit) | 10 MiB |
 /// | [`read_timeout`](ContainerBuilder::read_timeout) | 30 seconds |
