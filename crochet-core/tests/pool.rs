@@ -26,12 +26,48 @@ fn reactor_named(name: &str) -> Reactor {
         .unwrap()
 }
 
-/// A job that blocks until `release` is sent to, after saying it started.
-fn blocker(started: mpsc::Sender<()>, release: mpsc::Receiver<()>) -> impl FnOnce() -> u32 {
-    move || {
-        let _ = started.send(());
-        let _ = release.recv_timeout(PATIENCE);
+/// A one-worker pool whose worker is held by a job until [`release`].
+///
+/// [`release`]: Busy::release
+struct Busy {
+    driver: tokio::runtime::Runtime,
+    reactor: Reactor,
+    pool: Pool,
+    running: tokio::task::JoinHandle<Result<u32, Error>>,
+    release: mpsc::Sender<()>,
+}
+
+fn busy(name: &str, queue: usize, queue_timeout: Duration) -> Busy {
+    let driver = driver();
+    let reactor = reactor_named(name);
+    let pool = Pool::builder()
+        .workers(1)
+        .queue(queue)
+        .queue_timeout(queue_timeout)
+        .build(&reactor);
+    let (started_tx, started_rx) = mpsc::channel();
+    let (release, release_rx) = mpsc::channel::<()>();
+    let running = driver.spawn(pool.run(move || {
+        let _ = started_tx.send(());
+        let _ = release_rx.recv_timeout(PATIENCE);
         1
+    }));
+    started_rx.recv_timeout(PATIENCE).unwrap();
+    Busy {
+        driver,
+        reactor,
+        pool,
+        running,
+        release,
+    }
+}
+
+impl Busy {
+    /// Lets the held job finish and returns its outcome.
+    fn release(self) -> (tokio::runtime::Runtime, Result<u32, Error>) {
+        self.release.send(()).unwrap();
+        let outcome = self.driver.block_on(self.running).unwrap();
+        (self.driver, outcome)
     }
 }
 
@@ -55,27 +91,20 @@ fn jobs_return_values_and_call_back_into_the_pools_reactor() {
 
 #[test]
 fn a_full_pool_refuses_at_once_and_recovers() {
-    let driver = driver();
-    let reactor = reactor_named("overload");
-    let pool = Pool::builder()
-        .workers(1)
-        .queue(1)
-        .queue_timeout(PATIENCE)
-        .build(&reactor);
-    let (started_tx, started_rx) = mpsc::channel();
-    let (release_tx, release_rx) = mpsc::channel();
-    let running = driver.spawn(pool.run(blocker(started_tx, release_rx)));
-    started_rx.recv_timeout(PATIENCE).unwrap();
-    let queued = driver.spawn(pool.run(|| 2));
+    let busy = busy("overload", 1, PATIENCE);
+    let pool = busy.pool.clone();
+    let queued = busy.driver.spawn(pool.run(|| 2));
     eventually("the second job is queued", || pool.stats().queued == 1);
 
     // Worker busy, queue full: refused at once, nothing ran.
-    let refused = driver.block_on(pool.run(|| unreachable!("must not run")));
+    let refused = busy
+        .driver
+        .block_on(pool.run(|| unreachable!("must not run")));
     assert!(matches!(refused, Err(Error::Overloaded)), "{refused:?}");
     assert_eq!(pool.stats().rejected, 1);
 
-    release_tx.send(()).unwrap();
-    assert_eq!(driver.block_on(running).unwrap().unwrap(), 1);
+    let (driver, held) = busy.release();
+    assert_eq!(held.unwrap(), 1);
     assert_eq!(driver.block_on(queued).unwrap().unwrap(), 2);
     // Healthy again.
     assert_eq!(driver.block_on(pool.run(|| 3)).unwrap(), 3);
@@ -83,21 +112,12 @@ fn a_full_pool_refuses_at_once_and_recovers() {
 
 #[test]
 fn a_job_that_waits_past_the_queue_deadline_is_refused() {
-    let driver = driver();
-    let reactor = reactor_named("deadline");
-    let pool = Pool::builder()
-        .workers(1)
-        .queue(8)
-        .queue_timeout(Duration::from_millis(10))
-        .build(&reactor);
-    let (started_tx, started_rx) = mpsc::channel();
-    let (release_tx, release_rx) = mpsc::channel();
-    let running = driver.spawn(pool.run(blocker(started_tx, release_rx)));
-    started_rx.recv_timeout(PATIENCE).unwrap();
-    let waited = driver.block_on(pool.run(|| unreachable!("must not run")));
+    let busy = busy("deadline", 8, Duration::from_millis(10));
+    let waited = busy
+        .driver
+        .block_on(busy.pool.run(|| unreachable!("must not run")));
     assert!(matches!(waited, Err(Error::Overloaded)));
-    release_tx.send(()).unwrap();
-    assert_eq!(driver.block_on(running).unwrap().unwrap(), 1);
+    assert_eq!(busy.release().1.unwrap(), 1);
 }
 
 #[test]
@@ -118,47 +138,29 @@ fn a_panicking_job_is_reported_and_the_pool_lives_on() {
 
 #[test]
 fn dropping_a_queued_job_gives_its_place_back() {
-    let driver = driver();
-    let reactor = reactor_named("drop");
-    let pool = Pool::builder()
-        .workers(1)
-        .queue(1)
-        .queue_timeout(PATIENCE)
-        .build(&reactor);
-    let (started_tx, started_rx) = mpsc::channel();
-    let (release_tx, release_rx) = mpsc::channel();
-    let running = driver.spawn(pool.run(blocker(started_tx, release_rx)));
-    started_rx.recv_timeout(PATIENCE).unwrap();
-    let queued = driver.spawn(pool.run(|| unreachable!("dropped before it ran")));
+    let busy = busy("drop", 1, PATIENCE);
+    let pool = busy.pool.clone();
+    let queued = busy
+        .driver
+        .spawn(pool.run(|| unreachable!("dropped before it ran")));
     eventually("queued", || pool.stats().queued == 1);
     queued.abort();
     eventually("the place is back", || pool.stats().queued == 0);
-    release_tx.send(()).unwrap();
-    driver.block_on(running).unwrap().unwrap();
+    assert_eq!(busy.release().1.unwrap(), 1);
 }
 
 #[test]
 fn shutdown_releases_queued_jobs_and_refuses_new_ones() {
-    let driver = driver();
-    let reactor = reactor_named("stop");
-    let pool = Pool::builder()
-        .workers(1)
-        .queue(4)
-        .queue_timeout(PATIENCE)
-        .build(&reactor);
-    let (started_tx, started_rx) = mpsc::channel();
-    let (release_tx, release_rx) = mpsc::channel();
-    let running = driver.spawn(pool.run(blocker(started_tx, release_rx)));
-    started_rx.recv_timeout(PATIENCE).unwrap();
-    let queued = driver.spawn(pool.run(|| 2));
+    let busy = busy("stop", 4, PATIENCE);
+    let pool = busy.pool.clone();
+    let queued = busy.driver.spawn(pool.run(|| 2));
     eventually("queued", || pool.stats().queued == 1);
 
-    reactor.shutdown(Duration::ZERO);
-    let queued = driver.block_on(queued).unwrap();
+    busy.reactor.shutdown(Duration::ZERO);
+    let queued = busy.driver.block_on(queued).unwrap();
     assert!(matches!(queued, Err(Error::ReactorStopped)), "{queued:?}");
-    let late = driver.block_on(pool.run(|| 3));
+    let late = busy.driver.block_on(pool.run(|| 3));
     assert!(matches!(late, Err(Error::ReactorStopped)));
     // The running job could not be interrupted; it finishes.
-    release_tx.send(()).unwrap();
-    let _ = driver.block_on(running).unwrap();
+    assert_eq!(busy.release().1.unwrap(), 1);
 }
