@@ -248,6 +248,17 @@ fn a_30_mb_download_streams_from_a_reader() {
     }
 }
 
+/// With one worker and no queue, a 200 for `/small` proves the worker was
+/// freed (a 503 means it is still held).
+fn assert_worker_freed(running: &support::Running) {
+    eventually("the worker is freed", || {
+        client()
+            .get(url(running, "/small"))
+            .call()
+            .is_ok_and(|r| r.status() == 200)
+    });
+}
+
 #[test]
 fn a_client_gone_mid_download_frees_the_worker() {
     for host in HOSTS {
@@ -276,13 +287,7 @@ fn a_client_gone_mid_download_frees_the_worker() {
                 .unwrap();
         } // dropped mid-body: the connection closes
         assert_eq!(reads.load(Ordering::SeqCst), 1);
-        // With one worker and no queue, a 200 proves the worker was freed.
-        eventually("the worker is freed", || {
-            client()
-                .get(url(&running, "/small"))
-                .call()
-                .is_ok_and(|r| r.status() == 200)
-        });
+        assert_worker_freed(&running);
     }
 }
 
@@ -320,12 +325,7 @@ fn a_client_gone_mid_upload_fails_the_read_and_frees_the_worker() {
         } // closed with 99 500 bytes missing
         let kind = result_rx.recv_timeout(PATIENCE).unwrap();
         assert_ne!(kind, io::ErrorKind::Other, "{host:?}: the read must fail");
-        eventually("the worker is freed", || {
-            client()
-                .get(url(&running, "/small"))
-                .call()
-                .is_ok_and(|r| r.status() == 200)
-        });
+        assert_worker_freed(&running);
     }
 }
 

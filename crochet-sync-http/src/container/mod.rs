@@ -315,16 +315,17 @@ impl<H: SyncHandler> Inner<H> {
         }
 
         let (parts, body) = request.into_parts();
-        let exceeded = Arc::new(AtomicBool::new(false));
         let reactor = pool.reactor().clone();
-        let body = if http_body::Body::is_end_stream(&body) {
-            // No body (a GET, say): no feeder task, no channel.
-            Body::empty()
+        // No body (a GET, say): no feeder task, no channel, no limit flag.
+        let (body, exceeded) = if http_body::Body::is_end_stream(&body) {
+            (Body::empty(), None)
         } else {
+            let exceeded = Arc::new(AtomicBool::new(false));
             let (chunks_tx, chunks_rx) = mpsc::channel(CHUNKS_IN_FLIGHT);
             tokio::spawn(feed(body, chunks_tx, limit));
-            Body::from_channel(chunks_rx, reactor.clone(), self.settings.read_timeout)
-                .limited(limit, exceeded.clone())
+            let body = Body::from_channel(chunks_rx, reactor.clone(), self.settings.read_timeout)
+                .limited(limit, exceeded.clone());
+            (body, Some(exceeded))
         };
         let mut request = Request::from_parts(parts, body);
         request.extensions_mut().insert(reactor);
@@ -335,7 +336,7 @@ impl<H: SyncHandler> Inner<H> {
         let inner = self.clone();
         let job = pool.run(move || {
             let response = inner.handler.call(request);
-            if exceeded.load(Ordering::SeqCst) {
+            if exceeded.is_some_and(|flag| flag.load(Ordering::SeqCst)) {
                 let _ = head_tx.send(into_http(errors::too_large()));
                 return;
             }
