@@ -26,7 +26,7 @@ mod response;
 mod server;
 
 pub use crate::body::Body;
-pub use crate::container::{Container, ContainerBody, ContainerBuilder};
+pub use crate::container::{BodySender, Container, ContainerBody, ContainerBuilder};
 pub use crate::handler::{Request, Response, SyncHandler};
 pub use crate::response::ResponseBody;
 pub use crate::server::{Server, ServerBuilder, StopHandle, serve};

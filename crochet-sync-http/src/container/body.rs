@@ -79,12 +79,14 @@ pub(crate) fn stream_out(
     }
 }
 
-/// The body of a [`Container`](crate::Container) response.
+/// The body of a [`Container`](crate::Container) response, and a request
+/// body adapters can feed to one.
 ///
-/// A `http_body::Body` of [`Bytes`]: either the handler's whole body, or
-/// chunks streamed from the handler's reader on the worker thread. A read
-/// error in the middle of a streamed body is a body error, so the server
-/// aborts the response instead of ending it as if it were complete.
+/// A `http_body::Body` of [`Bytes`]: either a whole body, or chunks
+/// streamed through a small bounded channel (from the handler's reader on
+/// the worker thread, or from a host through [`ContainerBody::channel`]). A
+/// read error in the middle of a streamed body is a body error, so the
+/// server aborts the response instead of ending it as if it were complete.
 #[derive(Debug)]
 pub struct ContainerBody {
     kind: Kind,
@@ -97,6 +99,56 @@ enum Kind {
 }
 
 impl ContainerBody {
+    /// A request body fed chunk by chunk from async code, for hosts whose
+    /// own body type cannot be handed to a [`Container`](crate::Container)
+    /// (it is not `Send`, or it borrows the request, as actix-web's
+    /// `Payload` and Rocket's `Data` do).
+    ///
+    /// Drive the [`BodySender`] in the same future that awaits the
+    /// container's response (for example with `tokio::join!`): at most a
+    /// few chunks are buffered, so memory stays bounded whatever the body
+    /// size, and `send` fails once the handler is done with the body.
+    /// Dropping the sender ends the body.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use crochet_sync_http::ContainerBody;
+    /// use http_body_util::BodyExt;
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
+    /// let (sender, body) = ContainerBody::channel();
+    /// let feed = async move {
+    ///     sender.send(Bytes::from("hello, ")).await?;
+    ///     sender.send(Bytes::from("world")).await
+    /// };
+    /// let (fed, collected) = tokio::join!(feed, body.collect());
+    /// fed?;
+    /// assert_eq!(collected?.to_bytes(), "hello, world");
+    /// # Ok::<(), std::io::Error>(())
+    /// # })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn channel() -> (BodySender, ContainerBody) {
+        let (chunks, receiver) = mpsc::channel(CHUNKS_IN_FLIGHT);
+        (BodySender { chunks }, ContainerBody::stream(receiver))
+    }
+
+    /// An empty body: what a host passes for a request without one (a
+    /// `GET`, say), so the container starts no feeder for it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use http_body::Body;
+    ///
+    /// assert!(crochet_sync_http::ContainerBody::empty().is_end_stream());
+    /// ```
+    pub fn empty() -> Self {
+        Self::full(Bytes::new())
+    }
+
     pub(crate) fn full(bytes: Bytes) -> Self {
         ContainerBody {
             kind: Kind::Full((!bytes.is_empty()).then_some(bytes)),
@@ -136,4 +188,77 @@ impl HttpBody for ContainerBody {
             Kind::Stream(_) => SizeHint::default(),
         }
     }
+}
+
+/// The sending half of [`ContainerBody::channel`]: a host feeds the request
+/// body through it.
+#[derive(Debug)]
+pub struct BodySender {
+    chunks: mpsc::Sender<io::Result<Bytes>>,
+}
+
+impl BodySender {
+    /// Sends the next chunk, waiting while the reader is a few chunks
+    /// behind.
+    ///
+    /// # Errors
+    ///
+    /// `BrokenPipe` once the body has been dropped (the handler finished or
+    /// stopped reading): stop feeding.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
+    /// let (sender, body) = crochet_sync_http::ContainerBody::channel();
+    /// drop(body);
+    /// let err = sender.send(bytes::Bytes::from("late")).await.unwrap_err();
+    /// assert_eq!(err.kind(), std::io::ErrorKind::BrokenPipe);
+    /// # });
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn send(&self, chunk: Bytes) -> io::Result<()> {
+        self.chunks.send(Ok(chunk)).await.map_err(|_| gone())
+    }
+
+    /// Ends the body with an error (the client's stream broke): the
+    /// handler's next read fails with it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use http_body_util::BodyExt;
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
+    /// let (sender, body) = crochet_sync_http::ContainerBody::channel();
+    /// let broken = std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "client went away");
+    /// let (_, collected) = tokio::join!(sender.abort(broken), body.collect());
+    /// assert!(collected.is_err());
+    /// # });
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn abort(self, error: io::Error) {
+        let _ = self.chunks.send(Err(error)).await;
+    }
+
+    /// Whether the body has been dropped, so nothing more will be read.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (sender, body) = crochet_sync_http::ContainerBody::channel();
+    /// assert!(!sender.is_closed());
+    /// drop(body);
+    /// assert!(sender.is_closed());
+    /// ```
+    pub fn is_closed(&self) -> bool {
+        self.chunks.is_closed()
+    }
+}
+
+fn gone() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::BrokenPipe,
+        "the request body is no longer being read",
+    )
 }

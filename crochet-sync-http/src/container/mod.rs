@@ -16,7 +16,7 @@ use crochet_core::{Error, Pool, PoolBuilder, Reactor};
 use http::header;
 use tokio::sync::{mpsc, oneshot};
 
-pub use self::body::ContainerBody;
+pub use self::body::{BodySender, ContainerBody};
 pub(crate) use self::body::feed;
 use self::body::{CHUNKS_IN_FLIGHT, stream_out};
 use crate::body::Body;

@@ -1,0 +1,1 @@
+//! Rocket 0.5 adapter for Crochet.
