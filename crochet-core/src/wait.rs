@@ -62,12 +62,28 @@ pub(crate) fn deadline(timeout: Duration) -> Option<Instant> {
     deadline_after(Instant::now(), timeout)
 }
 
+/// tokio's panic message when a timer or I/O resource is polled after its
+/// runtime began shutting down (`tokio::util::error::RUNTIME_SHUTTING_DOWN_ERROR`,
+/// unchanged throughout tokio 1.x).
+const RUNTIME_SHUTTING_DOWN: &str = "A Tokio 1.x context was found, but it is being shutdown.";
+
 /// Polls `fut` once, turning a panic into a [`Failure`](crate::Failure).
+///
+/// One panic is not the future's own: tokio's refusal to serve a runtime
+/// that is shutting down (an attached reactor whose runtime is dropped,
+/// such as a server's). The caller gets [`Error::ReactorStopped`] for it,
+/// the same as for a reactor Crochet stopped itself.
 pub(crate) fn poll_caught<F: Future + ?Sized>(
     fut: Pin<&mut F>,
     cx: &mut Context<'_>,
 ) -> Result<Poll<F::Output>, Error> {
-    failure::catch(|| fut.poll(cx)).map_err(Error::Panicked)
+    failure::catch(|| fut.poll(cx)).map_err(|failure| {
+        if failure.message() == RUNTIME_SHUTTING_DOWN {
+            Error::ReactorStopped
+        } else {
+            Error::Panicked(failure)
+        }
+    })
 }
 
 /// Parks until `fut` is ready, `deadline` passes, or `stop` fires. The

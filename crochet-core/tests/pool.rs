@@ -111,6 +111,47 @@ fn a_full_pool_refuses_at_once_and_recovers() {
 }
 
 #[test]
+fn a_queued_job_starts_when_a_worker_frees_even_if_the_callers_runtime_is_busy() {
+    // The callers' runtime has one thread, and below it is blocked (this
+    // test's thread waits on a channel instead of polling it), as a server's
+    // runtime is when it is flooded. The freed worker must take the queued
+    // job itself.
+    let driver = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let reactor = reactor_named("handoff");
+    let pool = Pool::builder().workers(1).queue(1).build(&reactor);
+    let (release, release_rx) = mpsc::channel::<()>();
+    let first = driver.spawn(pool.run(move || {
+        let _ = release_rx.recv_timeout(PATIENCE);
+        1
+    }));
+    let (second_started, second_started_rx) = mpsc::channel();
+    let second = driver.spawn(pool.run(move || {
+        let _ = second_started.send(());
+        2
+    }));
+    driver.block_on(async {
+        for _ in 0..10_000 {
+            if pool.stats().queued == 1 {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+    });
+    assert_eq!((pool.stats().busy, pool.stats().queued), (1, 1));
+
+    release.send(()).unwrap();
+    second_started_rx
+        .recv_timeout(PATIENCE)
+        .expect("the queued job starts without the caller's runtime");
+    assert_eq!(driver.block_on(first).unwrap().unwrap(), 1);
+    assert_eq!(driver.block_on(second).unwrap().unwrap(), 2);
+    assert_eq!(pool.stats().completed, 2);
+}
+
+#[test]
 fn a_job_that_waits_past_the_queue_deadline_is_refused() {
     let busy = busy("deadline", 8, Duration::from_millis(10));
     let waited = busy

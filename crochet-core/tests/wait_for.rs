@@ -8,7 +8,7 @@ use std::rc::Rc;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use crochet_core::Error;
+use crochet_core::{Error, Reactor};
 use support::{DropCounter, PATIENCE, pending_forever, reactor, within_patience};
 
 #[test]
@@ -201,4 +201,27 @@ fn dropping_the_last_handle_stops_the_reactor() {
     drop(reactor);
     let err = within_patience(move || result.take(PATIENCE).unwrap_err());
     assert!(err.is_reactor_stopped(), "{err}");
+}
+
+#[test]
+fn an_attached_runtime_shutting_down_stops_waiters_with_reactor_stopped() {
+    // A server's runtime, with Crochet attached to it; a blocking handler
+    // (here a plain thread) waits on one of its timers when it shuts down.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let reactor = Reactor::builder().attach(runtime.handle().clone());
+    let (waiting_tx, waiting_rx) = mpsc::channel();
+    let waiter = std::thread::spawn(move || {
+        reactor.wait_for(PATIENCE, async {
+            let _ = waiting_tx.send(());
+            tokio::time::sleep(PATIENCE * 2).await;
+        })
+    });
+    waiting_rx.recv_timeout(PATIENCE).unwrap();
+    runtime.shutdown_timeout(Duration::from_secs(5));
+    let outcome = waiter.join().unwrap();
+    assert!(matches!(outcome, Err(Error::ReactorStopped)), "{outcome:?}");
 }

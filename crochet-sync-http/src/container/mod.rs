@@ -16,8 +16,8 @@ use crochet_core::{Error, Pool, PoolBuilder, Reactor};
 use http::header;
 use tokio::sync::{mpsc, oneshot};
 
-pub use self::body::{BodySender, ContainerBody};
 pub(crate) use self::body::feed;
+pub use self::body::{BodySender, ContainerBody};
 use self::body::{CHUNKS_IN_FLIGHT, stream_out};
 use crate::body::Body;
 use crate::errors;
@@ -330,58 +330,63 @@ impl<H: SyncHandler> Inner<H> {
         let mut request = Request::from_parts(parts, body);
         request.extensions_mut().insert(reactor);
 
-        // The handler's head comes back as soon as it returns; a streamed
-        // body then keeps flowing from the same worker.
+        // A whole body comes back as the job's value: one wake-up, as for a
+        // bare `spawn_blocking`. A streamed body's head comes back through
+        // `head` as soon as the handler returns, and the body then keeps
+        // flowing from the same worker.
         let (head_tx, head_rx) = oneshot::channel();
         let inner = self.clone();
         let job = pool.run(move || {
             let response = inner.handler.call(request);
             if exceeded.is_some_and(|flag| flag.load(Ordering::SeqCst)) {
-                let _ = head_tx.send(into_http(errors::too_large()));
-                return;
+                return Answer::Whole(into_http(errors::too_large()), head_tx);
             }
             let (parts, body) = response.into_parts();
-            match body.into_kind() {
-                Kind::Empty => {
-                    let _ = head_tx.send(http::Response::from_parts(
-                        parts,
-                        ContainerBody::full(Bytes::new()),
-                    ));
-                }
-                Kind::Bytes(bytes) => {
-                    let _ = head_tx.send(http::Response::from_parts(
-                        parts,
-                        ContainerBody::full(bytes),
-                    ));
-                }
+            let body = match body.into_kind() {
+                Kind::Empty => ContainerBody::full(Bytes::new()),
+                Kind::Bytes(bytes) => ContainerBody::full(bytes),
                 Kind::Reader(reader) => {
                     let (out_tx, out_rx) = mpsc::channel(CHUNKS_IN_FLIGHT);
                     let head = http::Response::from_parts(parts, ContainerBody::stream(out_rx));
                     if head_tx.send(head).is_ok() {
                         stream_out(reader, out_tx);
                     }
+                    return Answer::Streamed;
                 }
-            }
+            };
+            // The unused `head_tx` travels back too: dropped on the worker,
+            // it would wake this task a second time.
+            Answer::Whole(http::Response::from_parts(parts, body), head_tx)
         });
-        // Once the head is here the job need not be polled any more: it runs
-        // on (streaming, if it does) as a detached blocking task holding its
-        // own pool permits. Its outcome matters only if no head came.
+        // Once a streamed head is here the job need not be polled any more:
+        // it runs on as a detached blocking task holding its place.
         let mut job = std::pin::pin!(job);
         let mut head_rx = head_rx;
         let outcome = tokio::select! {
             biased;
+            outcome = &mut job => outcome,
             head = &mut head_rx => match head {
                 Ok(response) => return response,
                 Err(_no_head) => job.await,
             },
-            outcome = &mut job => outcome,
         };
-        if let Ok(response) = head_rx.try_recv() {
-            return response;
-        }
+        let outcome = match outcome {
+            Ok(Answer::Whole(response, head_tx)) => {
+                // Receiver first, so dropping the sender wakes nobody.
+                drop(head_rx);
+                drop(head_tx);
+                return response;
+            }
+            Ok(Answer::Streamed) => match head_rx.try_recv() {
+                Ok(response) => return response,
+                // Not sent: the client had gone away.
+                Err(_) => return into_http(errors::handler_failed()),
+            },
+            Err(err) => err,
+        };
         match outcome {
-            Err(Error::Overloaded | Error::ReactorStopped) => into_http(errors::overloaded()),
-            Err(Error::Panicked(failure)) => {
+            Error::Overloaded | Error::ReactorStopped => into_http(errors::overloaded()),
+            Error::Panicked(failure) => {
                 tracing::error!(
                     target: "crochet",
                     failure = %failure,
@@ -392,6 +397,17 @@ impl<H: SyncHandler> Inner<H> {
             _ => into_http(errors::handler_failed()),
         }
     }
+}
+
+/// What a handler's job hands back.
+enum Answer {
+    /// The whole response, and the head channel it did not need.
+    Whole(
+        http::Response<ContainerBody>,
+        oneshot::Sender<http::Response<ContainerBody>>,
+    ),
+    /// The head went through the head channel; the body has been streamed.
+    Streamed,
 }
 
 /// The `Content-Length` a request declares, if any (and parseable).
