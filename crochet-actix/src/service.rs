@@ -12,6 +12,7 @@ use crochet_core::Reactor;
 use crochet_sync_http::{Container, ContainerBody, ContainerBuilder, SyncHandler};
 
 use crate::body;
+use crate::crochet::Crochet;
 
 /// A blocking [`SyncHandler`] mounted in an actix-web app: the same
 /// handler that runs under axum, hyper and the blocking server, with the
@@ -102,6 +103,7 @@ impl<H> std::fmt::Debug for SyncService<H> {
 /// | [`body_limit`](SyncServiceBuilder::body_limit) | 10 MiB |
 /// | [`read_timeout`](SyncServiceBuilder::read_timeout) | 30 seconds |
 /// | [`reactor`](SyncServiceBuilder::reactor) | the global Crochet reactor |
+/// | [`crochet`](SyncServiceBuilder::crochet) | a pool of its own, with the settings above |
 ///
 /// # Examples
 ///
@@ -201,6 +203,31 @@ impl SyncServiceBuilder {
     /// ```
     pub fn reactor(mut self, reactor: Reactor) -> Self {
         self.reactor = Some(reactor);
+        self
+    }
+
+    /// Runs the handler on `crochet`'s pool (and so on its reactor),
+    /// shared with the app's [`blocking`](crate::blocking) handlers,
+    /// instead of a pool of its own: one set of workers and one queue for
+    /// all the app's blocking code. `crochet`'s settings then apply;
+    /// [`workers`](SyncServiceBuilder::workers),
+    /// [`queue`](SyncServiceBuilder::queue),
+    /// [`queue_timeout`](SyncServiceBuilder::queue_timeout) and
+    /// [`reactor`](SyncServiceBuilder::reactor) are unused.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let crochet = crochet_actix::Crochet::builder().workers(8).build()?;
+    /// let service = crochet_actix::SyncService::builder()
+    ///     .crochet(&crochet)
+    ///     .build(|_| crochet_sync_http::Response::new("ok".into()))?;
+    /// // Register the same `crochet` as app data: `App::new().app_data(crochet.clone())`.
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn crochet(mut self, crochet: &Crochet) -> Self {
+        self.container = self.container.pool(crochet.pool().clone());
+        self.reactor = Some(crochet.reactor().clone());
         self
     }
 

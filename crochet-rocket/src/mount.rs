@@ -69,6 +69,8 @@ const METHODS: [Method; 9] = [
 pub struct SyncApp<H> {
     inner: Arc<Inner<H>>,
     rank: Option<isize>,
+    /// Run on the fairing's pool rather than one of the container's own.
+    share_pool: bool,
 }
 
 struct Inner<H> {
@@ -91,6 +93,7 @@ impl<H> Clone for SyncApp<H> {
         SyncApp {
             inner: self.inner.clone(),
             rank: self.rank,
+            share_pool: self.share_pool,
         }
     }
 }
@@ -99,6 +102,7 @@ impl<H> std::fmt::Debug for SyncApp<H> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SyncApp")
             .field("settings", &self.inner.settings)
+            .field("share_pool", &self.share_pool)
             .field("rank", &self.rank)
             .finish_non_exhaustive()
     }
@@ -137,7 +141,31 @@ impl<H: SyncHandler> SyncApp<H> {
                 container: OnceLock::new(),
             }),
             rank: None,
+            share_pool: false,
         }
+    }
+
+    /// Runs the app on the fairing's pool ([`Crochet::pool`]), shared with
+    /// the [`Offload`](crate::Offload) guard's jobs, instead of on a pool of
+    /// the container's own: one set of workers and one queue for all of
+    /// Rocket's blocking code. The fairing's pool settings then apply, not
+    /// the container's workers, queue and queue-wait deadline. Without the
+    /// fairing attached it has no effect. Set it before mounting: the
+    /// container is made once, on the first request.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use crochet_rocket::{Crochet, SyncApp};
+    ///
+    /// let app = SyncApp::new(|_| crochet_sync_http::Response::new("hi".into())).share_pool();
+    /// let rocket = rocket::build()
+    ///     .attach(Crochet::fairing().pool(crochet_core::Pool::builder().workers(32)))
+    ///     .mount("/legacy", app);
+    /// ```
+    pub fn share_pool(mut self) -> Self {
+        self.share_pool = true;
+        self
     }
 
     /// The Rocket rank of the app's routes (lower is tried first). By
@@ -164,6 +192,9 @@ impl<H: SyncHandler> SyncApp<H> {
             .container
             .get_or_init(|| {
                 let settings = match request.rocket().state::<Crochet>() {
+                    Some(crochet) if self.share_pool => {
+                        inner.settings.clone().pool(crochet.pool().clone())
+                    }
                     Some(crochet) => inner.settings.clone().reactor(crochet.reactor().clone()),
                     None => inner.settings.clone(),
                 };

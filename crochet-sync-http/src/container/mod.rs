@@ -100,6 +100,7 @@ impl<H> std::fmt::Debug for Container<H> {
 /// | [`body_limit`](ContainerBuilder::body_limit) | 10 MiB |
 /// | [`read_timeout`](ContainerBuilder::read_timeout) | 30 seconds |
 /// | [`reactor`](ContainerBuilder::reactor) | the server's runtime |
+/// | [`pool`](ContainerBuilder::pool) | a pool of its own, with the settings above |
 ///
 /// # Examples
 ///
@@ -126,6 +127,8 @@ pub struct ContainerBuilder {
     pub(crate) body_limit: u64,
     pub(crate) read_timeout: Duration,
     pub(crate) reactor: Option<Reactor>,
+    /// A pool shared with others, in place of one of its own.
+    shared: Option<Pool>,
 }
 
 impl Default for ContainerBuilder {
@@ -135,6 +138,7 @@ impl Default for ContainerBuilder {
             body_limit: DEFAULT_BODY_LIMIT,
             read_timeout: DEFAULT_READ_TIMEOUT,
             reactor: None,
+            shared: None,
         }
     }
 }
@@ -217,6 +221,33 @@ impl ContainerBuilder {
         self
     }
 
+    /// Runs the handlers on `pool` instead of a pool of the container's
+    /// own: several containers, or a container and an adapter's blocking
+    /// handlers, then share one set of workers and one queue. The pool's
+    /// settings and reactor apply; this builder's
+    /// [`workers`](ContainerBuilder::workers),
+    /// [`queue`](ContainerBuilder::queue),
+    /// [`queue_timeout`](ContainerBuilder::queue_timeout) and
+    /// [`reactor`](ContainerBuilder::reactor) are then unused.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use crochet_sync_http::{Container, Response};
+    ///
+    /// let reactor = crochet_core::Reactor::builder().worker_threads(1).build()?;
+    /// let pool = crochet_core::Pool::builder().workers(8).build(&reactor);
+    /// let api = Container::builder().pool(pool.clone()).build(|_| Response::new("api".into()));
+    /// let legacy = Container::builder().pool(pool).build(|_| Response::new("legacy".into()));
+    /// assert_eq!(api.pool().unwrap().stats().workers, 8);
+    /// assert_eq!(legacy.pool().unwrap().stats().workers, 8);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn pool(mut self, pool: Pool) -> Self {
+        self.shared = Some(pool);
+        self
+    }
+
     /// The container.
     ///
     /// # Examples
@@ -227,7 +258,9 @@ impl ContainerBuilder {
     /// ```
     pub fn build<H: SyncHandler>(self, handler: H) -> Container<H> {
         let pool = OnceLock::new();
-        if let Some(reactor) = &self.reactor {
+        if let Some(shared) = &self.shared {
+            let _ = pool.set(shared.clone());
+        } else if let Some(reactor) = &self.reactor {
             let _ = pool.set(self.pool_on(reactor));
         }
         Container {
