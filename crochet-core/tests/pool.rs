@@ -205,3 +205,78 @@ fn shutdown_releases_queued_jobs_and_refuses_new_ones() {
     // The running job could not be interrupted; it finishes.
     assert_eq!(busy.release().1.unwrap(), 1);
 }
+
+#[test]
+fn a_storm_of_jobs_deadlines_and_drops_settles_exactly() {
+    // Many callers at once on a small pool: some wait past the queue-wait
+    // deadline, some are dropped while queued or running. Afterwards every
+    // job ran at most once, a refused job never ran, a job that answered
+    // ran, and the pool's gauges are back to zero.
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    const JOBS: usize = 2_000;
+    let driver = driver();
+    let reactor = reactor_named("storm");
+    let pool = Pool::builder()
+        .workers(4)
+        .queue(8)
+        .queue_timeout(Duration::from_millis(2))
+        .build(&reactor);
+    let ran: Arc<Vec<AtomicBool>> = Arc::new((0..JOBS).map(|_| AtomicBool::new(false)).collect());
+    let tasks: Vec<_> = (0..JOBS)
+        .map(|id| {
+            let ran = ran.clone();
+            let job = pool.run(move || {
+                assert!(!ran[id].swap(true, Ordering::SeqCst), "job {id} ran twice");
+                std::thread::sleep(Duration::from_micros((id % 7) as u64 * 50));
+            });
+            driver.spawn(async move {
+                if id % 5 == 0 {
+                    // Dropped early: queued, running or not yet admitted.
+                    let waited = Duration::from_micros((id % 3) as u64 * 100);
+                    tokio::time::timeout(waited, job).await.ok()
+                } else {
+                    Some(job.await)
+                }
+            })
+        })
+        .collect();
+    let (mut answered, mut refused, mut dropped) = (0, 0, 0);
+    for (id, task) in tasks.into_iter().enumerate() {
+        match driver.block_on(task).unwrap() {
+            Some(Ok(())) => {
+                assert!(
+                    ran[id].load(Ordering::SeqCst),
+                    "job {id} answered but never ran"
+                );
+                answered += 1;
+            }
+            Some(Err(Error::Overloaded)) => {
+                assert!(
+                    !ran[id].load(Ordering::SeqCst),
+                    "job {id} was refused but ran"
+                );
+                refused += 1;
+            }
+            Some(Err(other)) => panic!("job {id}: unexpected {other:?}"),
+            None => dropped += 1,
+        }
+    }
+    assert_eq!(answered + refused + dropped, JOBS);
+    assert!(
+        answered > 0 && refused > 0,
+        "{answered} answered, {refused} refused"
+    );
+    eventually("the pool is idle", || {
+        let stats = pool.stats();
+        stats.busy == 0 && stats.queued == 0
+    });
+    let ran_count = ran.iter().filter(|r| r.load(Ordering::SeqCst)).count() as u64;
+    let stats = pool.stats();
+    assert_eq!(
+        stats.completed, ran_count,
+        "every job that ran was counted once"
+    );
+    assert_eq!(stats.panicked, 0);
+}
