@@ -1,4 +1,7 @@
 #![doc = include_str!("docs/crate.md")]
+// No unsafe code at all here (the workspace only denies it, for the two
+// audited blocks in crochet-core).
+#![forbid(unsafe_code)]
 
 mod blocking;
 mod body;

@@ -17,6 +17,9 @@
 //! the workers and the queue are full, `500` when the handler panics (and
 //! the server lives on), `413` past the body limit, bodies streamed both
 //! ways.
+// No unsafe code at all here (the workspace only denies it, for the two
+// audited blocks in crochet-core).
+#![forbid(unsafe_code)]
 
 mod body;
 mod container;

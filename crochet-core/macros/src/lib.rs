@@ -3,6 +3,9 @@
 //! by default), which documents them with examples:
 //! `crochet_core::wait_for` and `crochet_core::run_in_reactor` (the
 //! attributes share their names with the functions they call).
+// No unsafe code at all here (the workspace only denies it, for the two
+// audited blocks in crochet-core).
+#![forbid(unsafe_code)]
 
 mod args;
 mod duration;
