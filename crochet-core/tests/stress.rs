@@ -178,3 +178,56 @@ fn stopping_in_the_middle_still_gives_every_call_one_outcome() {
         s.results_pending == 0 && s.calls_in_flight == 0
     });
 }
+
+#[test]
+fn a_thousand_blocked_waiters_are_all_released_by_shutdown() {
+    // Half wait in `wait_for`, half on an `EventualResult`, all on futures
+    // that never finish; shutdown must release every one with
+    // ReactorStopped and drop every future.
+    const WAITERS: usize = 1_000;
+    let reactor = Reactor::builder().worker_threads(2).build().unwrap();
+    let drops = DropCounter::default();
+    let (blocked_tx, blocked_rx) = std::sync::mpsc::channel();
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    for n in 0..WAITERS {
+        let (reactor, token) = (reactor.clone(), drops.token());
+        let (blocked_tx, done_tx) = (blocked_tx.clone(), done_tx.clone());
+        std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(move || {
+                let never = async move {
+                    let _token = token;
+                    std::future::pending::<()>().await;
+                };
+                let outcome = if n % 2 == 0 {
+                    reactor.wait_for(Duration::from_secs(3600), async move {
+                        let _ = blocked_tx.send(());
+                        never.await
+                    })
+                } else {
+                    let result = reactor.run_in_reactor(never);
+                    let _ = blocked_tx.send(());
+                    result.wait(Duration::from_secs(3600)).map(|_| ())
+                };
+                let _ = done_tx.send(outcome);
+            })
+            .unwrap();
+    }
+    for _ in 0..WAITERS {
+        blocked_rx
+            .recv_timeout(PATIENCE)
+            .expect("every waiter started");
+    }
+    reactor.shutdown(Duration::ZERO);
+    for _ in 0..WAITERS {
+        let outcome = done_rx
+            .recv_timeout(PATIENCE)
+            .expect("every waiter released");
+        assert!(matches!(outcome, Err(Error::ReactorStopped)), "{outcome:?}");
+    }
+    eventually("every future dropped", || drops.count() == WAITERS);
+    eventually("nothing in flight", || {
+        let stats = reactor.stats();
+        stats.calls_in_flight == 0 && stats.results_pending == 0
+    });
+}
