@@ -156,7 +156,7 @@ fn the_local_client_sees_the_same_statuses() {
 #[test]
 fn the_guard_without_the_fairing_fails_the_launch() {
     let missing = support::try_launch(rocket().mount("/", routes![work]));
-    let err = missing.err().expect("launch must fail");
+    let err = missing.expect_err("launch must fail");
     assert!(
         matches!(err.kind(), rocket::error::ErrorKind::SentinelAborts(_)),
         "{err}"

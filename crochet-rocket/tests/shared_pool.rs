@@ -11,15 +11,20 @@ use crochet_sync_http::Response;
 use rocket::{State, get, routes};
 use support::{PATIENCE, get, launch, rocket};
 
-/// The receiving end of "let the held job finish".
-struct Release(Arc<Mutex<mpsc::Receiver<()>>>);
+/// "The held job has started", and "let it finish".
+struct Hold {
+    started: Mutex<mpsc::Sender<()>>,
+    release: Arc<Mutex<mpsc::Receiver<()>>>,
+}
 
 /// Holds a pool worker until released.
 #[get("/hold")]
-async fn hold(offload: Offload, release: &State<Release>) -> Result<&'static str, RouteError> {
-    let release = release.0.clone();
+async fn hold(offload: Offload, hold: &State<Hold>) -> Result<&'static str, RouteError> {
+    let started = hold.started.lock().unwrap().clone();
+    let release = hold.release.clone();
     offload
         .run(move || {
+            let _ = started.send(());
             let _ = release.lock().unwrap().recv_timeout(PATIENCE);
             "released"
         })
@@ -28,6 +33,7 @@ async fn hold(offload: Offload, release: &State<Release>) -> Result<&'static str
 
 #[test]
 fn a_shared_app_runs_on_the_fairings_pool_beside_offloaded_jobs() {
+    let (started, started_rx) = mpsc::channel::<()>();
     let (release, held) = mpsc::channel::<()>();
     let fairing = Crochet::fairing()
         .global(false)
@@ -36,7 +42,10 @@ fn a_shared_app_runs_on_the_fairings_pool_beside_offloaded_jobs() {
     let running = launch(
         rocket()
             .attach(fairing)
-            .manage(Release(Arc::new(Mutex::new(held))))
+            .manage(Hold {
+                started: Mutex::new(started),
+                release: Arc::new(Mutex::new(held)),
+            })
             .mount("/", routes![hold])
             .mount("/shared", SyncApp::new(app("shared")).share_pool())
             .mount("/own", SyncApp::new(app("own"))),
@@ -46,9 +55,14 @@ fn a_shared_app_runs_on_the_fairings_pool_beside_offloaded_jobs() {
         let url = running.url("/hold");
         std::thread::spawn(move || get(&url))
     };
-    support::eventually("the offloaded job holds the one worker", || {
-        get(&running.url("/shared/x")).0 == 503
-    });
+    started_rx
+        .recv_timeout(PATIENCE)
+        .expect("the offloaded job holds the one worker");
+    assert_eq!(
+        get(&running.url("/shared/x")).0,
+        503,
+        "the shared pool is the full one"
+    );
     assert_eq!(
         get(&running.url("/own/x")),
         (200, "own".to_owned()),

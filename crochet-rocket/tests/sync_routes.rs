@@ -203,7 +203,7 @@ fn the_local_client_drives_a_sync_route_too() {
 #[test]
 fn routes_asking_for_crochet_without_the_fairing_fail_to_launch() {
     let missing = support::try_launch(rocket().mount("/", routes![sleep_route]));
-    let err = missing.err().expect("launch must fail");
+    let err = missing.expect_err("launch must fail");
     assert!(
         matches!(err.kind(), rocket::error::ErrorKind::SentinelAborts(_)),
         "{err}"

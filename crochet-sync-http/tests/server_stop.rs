@@ -5,16 +5,7 @@ use std::sync::{Mutex, mpsc};
 use std::time::Duration;
 
 use crochet_sync_http::{Request, Response, Server};
-
-const PATIENCE: Duration = Duration::from_secs(30);
-
-fn client() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(PATIENCE))
-        .build()
-        .into()
-}
+use crochet_tests::{PATIENCE, client};
 
 #[test]
 fn stop_finishes_in_flight_requests_and_refuses_new_ones() {

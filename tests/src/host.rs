@@ -1,0 +1,275 @@
+//! The four hosts of a blocking `SyncHandler`, started the same way: the
+//! host-conformance suite runs every case against each.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use actix_web::web;
+use crochet_actix::SyncService;
+use crochet_core::{Pool, PoolStats, Reactor};
+use crochet_rocket::{Crochet, SyncApp};
+use crochet_sync_http::{Container, Server, SyncHandler};
+
+use crate::actix_server::{self, ActixServer};
+use crate::rocket_server::{self, RocketServer};
+
+/// The hosts every HTTP-semantics case runs against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Host {
+    /// axum (hyper) on a two-thread tokio runtime of its own, the tower
+    /// `Container` as the fallback service.
+    Axum,
+    /// crochet-sync-http's blocking `Server` on the global reactor.
+    Blocking,
+    /// `crochet_actix::SyncService` as the default service of an actix-web
+    /// app on one actix worker, with an explicit reactor of its own.
+    Actix,
+    /// `crochet_rocket::SyncApp` mounted under [`ROCKET_BASE`] in a Rocket
+    /// on a two-thread runtime of its own, with `Crochet::fairing()` (not
+    /// installed as the global reactor).
+    Rocket,
+}
+
+/// Every host, in the order the suite names them.
+pub const HOSTS: [Host; 4] = [Host::Axum, Host::Blocking, Host::Actix, Host::Rocket];
+
+/// Where Rocket mounts the app: Rocket has no fallback service, so the app
+/// lives below a base path (and sees the path below it).
+pub const ROCKET_BASE: &str = "/app";
+
+/// What every host is configured with.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Pool workers.
+    pub workers: usize,
+    /// Pool queue places.
+    pub queue: usize,
+    /// Request body limit, in bytes.
+    pub body_limit: u64,
+    /// How long a handler's body read waits for the client.
+    pub read_timeout: Duration,
+}
+
+impl Default for Settings {
+    /// 4 workers, a queue of 16, a 1 MiB body limit, a 10-second read
+    /// timeout.
+    fn default() -> Self {
+        Settings {
+            workers: 4,
+            queue: 16,
+            body_limit: 1024 * 1024,
+            read_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+type StatsFn = Box<dyn Fn() -> Option<PoolStats> + Send + Sync>;
+
+/// A running host; dropping it stops it.
+pub struct Running {
+    /// Which host this is.
+    pub host: Host,
+    /// Where it listens (127.0.0.1, an ephemeral port).
+    pub addr: SocketAddr,
+    /// The path the app is mounted under: empty, except for Rocket
+    /// ([`ROCKET_BASE`]). Raw requests must put it before their path.
+    pub base: &'static str,
+    /// The runtime a handler's `crochet_core::wait_for` (and the
+    /// `Reactor` in its request's extensions) reaches: axum's own runtime,
+    /// the global reactor for the blocking `Server`, the explicit reactor
+    /// for actix, Rocket's runtime (the fairing's reactor attaches to it).
+    pub reactor_id: tokio::runtime::Id,
+    stats: StatsFn,
+    // Fields drop in order: the server stops before its reactor goes.
+    server: Served,
+    _reactor: Option<Reactor>,
+}
+
+enum Served {
+    Axum {
+        runtime: Option<tokio::runtime::Runtime>,
+        stop: Option<tokio::sync::oneshot::Sender<()>>,
+    },
+    Blocking(Server),
+    // Held for their drops, which stop them.
+    Actix(#[allow(dead_code)] ActixServer),
+    Rocket(#[allow(dead_code)] RocketServer),
+}
+
+impl std::fmt::Debug for Running {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Running")
+            .field("host", &self.host)
+            .field("addr", &self.addr)
+            .field("base", &self.base)
+            .field("reactor_id", &self.reactor_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Running {
+    /// `http://addr`, the base path, then `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}{}", self.addr, self.base, path)
+    }
+
+    /// `path` below the base path, as the request target of a raw request.
+    pub fn target(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// The handler pool's stats, where the host lets them be seen: axum's
+    /// `Container` (once it has served) and actix's `SyncService`; `None`
+    /// for the blocking `Server` and Rocket's `SyncApp`, which keep their
+    /// pools to themselves.
+    pub fn pool_stats(&self) -> Option<PoolStats> {
+        (self.stats)()
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        match &mut self.server {
+            Served::Axum { runtime, stop } => {
+                if let Some(stop) = stop.take() {
+                    let _ = stop.send(());
+                }
+                if let Some(runtime) = runtime.take() {
+                    runtime.shutdown_background();
+                }
+            }
+            Served::Blocking(server) => {
+                server.stop(Duration::from_secs(1));
+            }
+            // Their own drops stop them.
+            Served::Actix(_) | Served::Rocket(_) => {}
+        }
+    }
+}
+
+/// `http://addr`, the base path, then `path`.
+pub fn url(running: &Running, path: &str) -> String {
+    running.url(path)
+}
+
+/// Starts `host` serving `handler` with `settings`, on 127.0.0.1 with an
+/// ephemeral port.
+///
+/// # Panics
+///
+/// If the host does not start.
+pub fn start(host: Host, settings: Settings, handler: impl SyncHandler) -> Running {
+    match host {
+        Host::Axum => start_axum(settings, handler),
+        Host::Blocking => start_blocking(settings, handler),
+        Host::Actix => start_actix(settings, handler),
+        Host::Rocket => start_rocket(settings, handler),
+    }
+}
+
+fn container(settings: &Settings) -> crochet_sync_http::ContainerBuilder {
+    Container::builder()
+        .workers(settings.workers)
+        .queue(settings.queue)
+        .body_limit(settings.body_limit)
+        .read_timeout(settings.read_timeout)
+}
+
+fn start_axum(settings: Settings, handler: impl SyncHandler) -> Running {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime for axum");
+    let container = container(&settings).build(handler);
+    let seen = container.clone();
+    let app = axum::Router::new().fallback_service(container);
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .expect("a listener");
+    let addr = listener.local_addr().expect("its address");
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    runtime.spawn(async move {
+        let _ = axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = stop_rx.await;
+            })
+            .await;
+    });
+    Running {
+        host: Host::Axum,
+        addr,
+        base: "",
+        reactor_id: runtime.handle().id(),
+        stats: Box::new(move || seen.pool().map(Pool::stats)),
+        server: Served::Axum {
+            runtime: Some(runtime),
+            stop: Some(stop_tx),
+        },
+        _reactor: None,
+    }
+}
+
+fn start_blocking(settings: Settings, handler: impl SyncHandler) -> Running {
+    let server = Server::builder()
+        .workers(settings.workers)
+        .queue(settings.queue)
+        .body_limit(settings.body_limit)
+        .read_timeout(settings.read_timeout)
+        .serve("127.0.0.1:0", handler)
+        .expect("the blocking server");
+    Running {
+        host: Host::Blocking,
+        addr: server.local_addr(),
+        base: "",
+        reactor_id: crochet_core::setup().handle().id(),
+        stats: Box::new(|| None),
+        server: Served::Blocking(server),
+        _reactor: None,
+    }
+}
+
+fn start_actix(settings: Settings, handler: impl SyncHandler) -> Running {
+    let reactor = crate::reactor::reactor();
+    let service = SyncService::builder()
+        .workers(settings.workers)
+        .queue(settings.queue)
+        .body_limit(settings.body_limit)
+        .read_timeout(settings.read_timeout)
+        .reactor(reactor.clone())
+        .build(handler)
+        .expect("the SyncService");
+    let seen = service.clone();
+    let server = actix_server::start(None, move |config: &mut web::ServiceConfig| {
+        config.default_service(service.clone());
+    });
+    Running {
+        host: Host::Actix,
+        addr: server.addr,
+        base: "",
+        reactor_id: reactor.handle().id(),
+        stats: Box::new(move || seen.container().pool().map(Pool::stats)),
+        server: Served::Actix(server),
+        _reactor: Some(reactor),
+    }
+}
+
+fn start_rocket(settings: Settings, handler: impl SyncHandler) -> Running {
+    let server = rocket_server::launch(
+        rocket_server::rocket()
+            .attach(Crochet::fairing().global(false))
+            .mount(
+                ROCKET_BASE,
+                SyncApp::with_container(container(&settings), handler),
+            ),
+    );
+    Running {
+        host: Host::Rocket,
+        addr: server.addr,
+        base: ROCKET_BASE,
+        reactor_id: server.runtime_id,
+        stats: Box::new(|| None),
+        server: Served::Rocket(server),
+        _reactor: None,
+    }
+}
