@@ -51,6 +51,11 @@ const METHODS: [Method; 9] = [
 ///   container's [`body_limit`](ContainerBuilder::body_limit) does.
 /// * Rocket adds its usual response headers (`Server`, and the `Shield`
 ///   fairing's) to the app's.
+/// * A response body streamed from a reader
+///   ([`ResponseBody::from_reader`](crochet_sync_http::ResponseBody::from_reader))
+///   goes out chunked even if the app declared a `Content-Length`: Rocket
+///   0.5 sets the framing of a streamed body itself. (The other hosts keep
+///   the declared length.) A whole body is always sent with its length.
 ///
 /// # Examples
 ///
