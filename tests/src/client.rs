@@ -34,6 +34,20 @@ pub fn get(url: &str) -> (u16, String) {
 ///
 /// If the connection cannot be made.
 pub fn raw_exchange(addr: SocketAddr, bytes: &[u8]) -> String {
+    exchange(addr, bytes, false)
+}
+
+/// [`raw_exchange`], closing the sending half after `bytes`: the server
+/// sees the end of the stream, as from a client that stopped mid-request.
+///
+/// # Panics
+///
+/// If the connection cannot be made.
+pub fn raw_exchange_then_close(addr: SocketAddr, bytes: &[u8]) -> String {
+    exchange(addr, bytes, true)
+}
+
+fn exchange(addr: SocketAddr, bytes: &[u8], close_after: bool) -> String {
     let mut stream = TcpStream::connect(addr).expect("a connection");
     stream
         .set_read_timeout(Some(PATIENCE))
@@ -41,6 +55,9 @@ pub fn raw_exchange(addr: SocketAddr, bytes: &[u8]) -> String {
     // The server may close before taking everything: that is an answer too.
     let _ = stream.write_all(bytes);
     let _ = stream.flush();
+    if close_after {
+        let _ = stream.shutdown(std::net::Shutdown::Write);
+    }
     let mut reply = Vec::new();
     let _ = stream.read_to_end(&mut reply);
     String::from_utf8_lossy(&reply).into_owned()

@@ -27,7 +27,7 @@ pub mod patience;
 pub mod reactor;
 pub mod rocket_server;
 
-pub use client::{client, get, raw_exchange};
+pub use client::{client, get, raw_exchange, raw_exchange_then_close};
 pub use handlers::{Counting, MIB, count_body, text};
 pub use host::{HOSTS, Host, Running, Settings, start, url};
 pub use patience::{PATIENCE, eventually};

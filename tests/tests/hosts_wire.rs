@@ -3,10 +3,13 @@
 //! of a `SyncHandler`.
 
 use crochet_sync_http::Request;
-use crochet_tests::{Host, Settings, client, count_body, raw_exchange, start, text, url};
+use crochet_tests::{
+    Host, Settings, client, count_body, raw_exchange, raw_exchange_then_close, start, text, url,
+};
 
 crochet_tests::host_cases!(
     malformed_requests_get_4xx_or_a_close_and_the_server_keeps_serving,
+    cut_short_and_overlong_requests_never_reach_the_handler_wrong,
     many_concurrent_keep_alive_clients_are_all_answered,
 );
 
@@ -38,6 +41,14 @@ fn malformed_requests_get_4xx_or_a_close_and_the_server_keeps_serving(host: Host
             )
             .into_bytes(),
         ),
+        ("ten thousand headers", {
+            let mut bytes = format!("GET {root} HTTP/1.1\r\nHost: x\r\n").into_bytes();
+            for n in 0..10_000 {
+                bytes.extend_from_slice(format!("X-H{n}: v\r\n").as_bytes());
+            }
+            bytes.extend_from_slice(b"\r\n");
+            bytes
+        }),
         (OBS_TEXT, {
             let mut bytes = format!("GET {root} HTTP/1.1\r\nHost: x\r\nX-Odd: ").into_bytes();
             bytes.extend_from_slice(b"\xff\xfe\r\nConnection: close\r\n\r\n");
@@ -64,6 +75,49 @@ fn malformed_requests_get_4xx_or_a_close_and_the_server_keeps_serving(host: Host
         let fine = client().get(url(&running, "/")).call().unwrap();
         assert_eq!(fine.status(), 200, "{host:?} after {name}");
     }
+}
+
+/// Requests cut off by the client, and bodies longer than declared: the
+/// handler never sees a short body as whole, nor stray bytes as body.
+fn cut_short_and_overlong_requests_never_reach_the_handler_wrong(host: Host) {
+    let running = start(host, Settings::default(), count_body);
+    let root = running.target("/");
+    let is_4xx_or_close = |reply: &str| {
+        reply.is_empty() || reply.starts_with("HTTP/1.1 4") || reply.starts_with("HTTP/1.0 4")
+    };
+
+    // Headers never finished, then the client closes.
+    let truncated = format!("GET {root} HTTP/1.1\r\nHost: x\r\nX-Half: ");
+    let reply = raw_exchange_then_close(running.addr, truncated.as_bytes());
+    assert!(
+        is_4xx_or_close(&reply),
+        "{host:?} truncated head: {reply:?}"
+    );
+
+    // A body shorter than its Content-Length, then the client closes: the
+    // handler's read fails (count_body answers 400), or the host closes;
+    // never a 200 counting 5 bytes as the whole body.
+    let short = format!("POST {root} HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nhello");
+    let reply = raw_exchange_then_close(running.addr, short.as_bytes());
+    assert!(is_4xx_or_close(&reply), "{host:?} short body: {reply:?}");
+
+    // A body longer than its Content-Length: the handler reads exactly the
+    // declared 5 bytes; what follows is not part of it.
+    let long = format!(
+        "POST {root} HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhelloEXTRA BYTES"
+    );
+    let reply = raw_exchange_then_close(running.addr, long.as_bytes());
+    assert!(
+        reply.starts_with("HTTP/1.1 200"),
+        "{host:?} long body: {reply:?}"
+    );
+    assert!(
+        reply.ends_with("\r\n\r\n5"),
+        "{host:?} read 5 bytes: {reply:?}"
+    );
+
+    let fine = client().get(url(&running, "/")).call().unwrap();
+    assert_eq!(fine.status(), 200, "{host:?} still serving");
 }
 
 fn many_concurrent_keep_alive_clients_are_all_answered(host: Host) {
