@@ -22,17 +22,17 @@
 //!
 //! Without `--bench` (as `cargo test --benches` runs it) it returns at once.
 
-use std::io::{self, Read};
+use std::io;
 use std::net::SocketAddr;
-use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use actix_web::dev::ServerHandle;
 use actix_web::{App, HttpServer, web};
 use crochet_actix::{Crochet, SyncService, blocking};
 use crochet_sync_http::{Request, Response};
+use crochet_tests::wrk::{self, Wrk, WrkResult, env_u64, fmt_latency, median};
 
 const WARM_UP_SECS: u64 = 1;
 const ACTIX_WORKERS: usize = 2;
@@ -143,134 +143,17 @@ fn start(host: Host, body: Body, crochet: &Crochet) -> io::Result<Running> {
 
 // -------------------------------------------------------------------- wrk
 
-#[derive(Debug, Clone, Default)]
-struct WrkResult {
-    requests_per_sec: f64,
-    p50: Duration,
-    p99: Duration,
-    non_2xx: u64,
-    timeouts: u64,
-}
-
-fn wrk_command(addr: SocketAddr, connections: usize, secs: u64) -> Command {
-    let mut command = match std::env::var("ACTIX_LOAD_WRK_CPUS") {
-        Ok(cpus) if !cpus.is_empty() => {
-            let mut command = Command::new("taskset");
-            command.args(["-c", &cpus, "wrk"]);
-            command
-        }
-        _ => Command::new("wrk"),
-    };
-    command.args([
-        "-t2".to_string(),
-        format!("-c{connections}"),
-        format!("-d{secs}s"),
-        "--timeout".to_string(),
-        "2s".to_string(),
-        "--latency".to_string(),
-        format!("http://{addr}/"),
-    ]);
-    command
-}
+const WRK: Wrk = Wrk {
+    bench: "actix_load",
+    cpus_var: "ACTIX_LOAD_WRK_CPUS",
+};
 
 /// Runs wrk (bounded: killed 20 s past its own duration) and parses it.
 fn wrk(addr: SocketAddr, connections: usize, secs: u64) -> Option<WrkResult> {
-    let mut child = wrk_command(addr, connections, secs)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .ok()?;
-    let deadline = Instant::now() + Duration::from_secs(secs + 20);
-    loop {
-        match child.try_wait() {
-            Ok(Some(_)) => break,
-            Ok(None) if Instant::now() < deadline => thread::sleep(Duration::from_millis(20)),
-            _ => {
-                let _ = child.kill();
-                let _ = child.wait();
-                eprintln!("actix_load: wrk did not finish in time; killed");
-                return None;
-            }
-        }
-    }
-    let mut out = String::new();
-    child.stdout.take()?.read_to_string(&mut out).ok()?;
-    let parsed = parse_wrk(&out);
-    if parsed.is_none() {
-        eprintln!("actix_load: could not parse wrk's output:\n{out}");
-    }
-    parsed
-}
-
-fn parse_duration(text: &str) -> Option<Duration> {
-    let text = text.trim();
-    let split = text.find(|c: char| c.is_ascii_alphabetic())?;
-    let (number, unit) = text.split_at(split);
-    let number: f64 = number.parse().ok()?;
-    let secs = match unit {
-        "us" => number / 1e6,
-        "ms" => number / 1e3,
-        "s" => number,
-        "m" => number * 60.0,
-        _ => return None,
-    };
-    Some(Duration::from_secs_f64(secs))
-}
-
-fn parse_wrk(out: &str) -> Option<WrkResult> {
-    let mut result = WrkResult::default();
-    let mut have_rate = false;
-    for line in out.lines() {
-        let line = line.trim();
-        if let Some(rest) = line.strip_prefix("Requests/sec:") {
-            result.requests_per_sec = rest.trim().parse().ok()?;
-            have_rate = true;
-        } else if let Some(rest) = line.strip_prefix("50%") {
-            result.p50 = parse_duration(rest)?;
-        } else if let Some(rest) = line.strip_prefix("99%") {
-            result.p99 = parse_duration(rest)?;
-        } else if let Some(rest) = line.strip_prefix("Non-2xx or 3xx responses:") {
-            result.non_2xx = rest.trim().parse().ok()?;
-        } else if let Some(rest) = line.strip_prefix("Socket errors:") {
-            result.timeouts = rest
-                .split(',')
-                .nth(3)?
-                .split_whitespace()
-                .last()?
-                .parse()
-                .ok()?;
-        }
-    }
-    have_rate.then_some(result)
+    WRK.run(&format!("http://{addr}/"), connections, secs)
 }
 
 // -------------------------------------------------------------------- main
-
-fn env_u64(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .filter(|&v| v > 0)
-        .unwrap_or(default)
-}
-
-fn fmt_latency(latency: Duration) -> String {
-    let micros = latency.as_secs_f64() * 1e6;
-    if micros < 1000.0 {
-        format!("{micros:.0} µs")
-    } else {
-        format!("{:.2} ms", micros / 1e3)
-    }
-}
-
-fn median(values: &mut [f64]) -> f64 {
-    values.sort_by(f64::total_cmp);
-    match values.len() {
-        0 => f64::NAN,
-        n if n % 2 == 1 => values[n / 2],
-        n => (values[n / 2 - 1] + values[n / 2]) / 2.0,
-    }
-}
 
 fn measure(
     host: Host,
@@ -298,13 +181,7 @@ fn main() {
         println!("actix_load: load runs only under `cargo bench` (skipped)");
         return;
     }
-    let wrk_found = Command::new("wrk")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok();
-    if !wrk_found {
+    if !wrk::available() {
         eprintln!(
             "actix_load: `wrk` was not found on PATH; nothing measured \
              (Debian/Ubuntu: `apt-get install -y wrk`)"
@@ -364,7 +241,7 @@ fn main() {
                         fmt_latency(result.p50),
                         fmt_latency(result.p99),
                         result.non_2xx,
-                        result.timeouts,
+                        result.timeouts(),
                     );
                     results[h][b].push(result);
                 }

@@ -24,14 +24,13 @@
 #![allow(clippy::print_stdout, missing_docs)]
 
 use std::collections::HashSet;
-use std::io::Read;
 use std::net::{Ipv4Addr, SocketAddr};
-use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crochet_rocket::{Crochet, Offload, RouteError};
+use crochet_tests::wrk::{self, Wrk, env_or};
 use rocket::fairing::AdHoc;
 use rocket::{get, routes};
 
@@ -83,13 +82,6 @@ fn sync_wait_for_sleep_1ms(crochet: &Crochet) -> Result<&'static str, RouteError
 fn sync_blocking_sleep_1ms() -> &'static str {
     thread::sleep(Duration::from_millis(1));
     "ok"
-}
-
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
 }
 
 /// Launches Rocket on two workers; returns its address and shutdown handle.
@@ -150,103 +142,13 @@ fn launch() -> (SocketAddr, rocket::Shutdown, mpsc::Receiver<()>) {
     )
 }
 
-#[derive(Debug, Default, Clone, Copy)]
-struct WrkResult {
-    requests_per_sec: f64,
-    p50: Duration,
-    p99: Duration,
-    non_2xx: u64,
-    errors: u64,
-}
-
-fn wrk(addr: SocketAddr, path: &str, connections: usize, secs: u64) -> Option<WrkResult> {
-    let mut command = match std::env::var("ROCKET_LOAD_WRK_CPUS") {
-        Ok(cpus) if !cpus.is_empty() => {
-            let mut command = Command::new("taskset");
-            command.args(["-c", &cpus, "wrk"]);
-            command
-        }
-        _ => Command::new("wrk"),
-    };
-    command.args([
-        "-t2".to_string(),
-        format!("-c{connections}"),
-        format!("-d{secs}s"),
-        "--timeout".to_string(),
-        "2s".to_string(),
-        "--latency".to_string(),
-        format!("http://{addr}/{path}"),
-    ]);
-    let mut child = command
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .ok()?;
-    let deadline = Instant::now() + Duration::from_secs(secs + 20);
-    loop {
-        match child.try_wait() {
-            Ok(Some(_)) => break,
-            Ok(None) if Instant::now() < deadline => thread::sleep(Duration::from_millis(20)),
-            _ => {
-                let _ = child.kill();
-                let _ = child.wait();
-                eprintln!("rocket_load: wrk did not finish in time; killed");
-                return None;
-            }
-        }
-    }
-    let mut out = String::new();
-    child.stdout.take()?.read_to_string(&mut out).ok()?;
-    parse_wrk(&out)
-}
-
-fn parse_duration(text: &str) -> Option<Duration> {
-    let text = text.trim();
-    let split = text.find(|c: char| c.is_ascii_alphabetic())?;
-    let (number, unit) = text.split_at(split);
-    let number: f64 = number.parse().ok()?;
-    let secs = match unit {
-        "us" => number / 1e6,
-        "ms" => number / 1e3,
-        "s" => number,
-        "m" => number * 60.0,
-        _ => return None,
-    };
-    Some(Duration::from_secs_f64(secs))
-}
-
-fn parse_wrk(out: &str) -> Option<WrkResult> {
-    let mut result = WrkResult::default();
-    let mut have_rate = false;
-    for line in out.lines() {
-        let line = line.trim();
-        if let Some(rest) = line.strip_prefix("Requests/sec:") {
-            result.requests_per_sec = rest.trim().parse().ok()?;
-            have_rate = true;
-        } else if let Some(rest) = line.strip_prefix("50%") {
-            result.p50 = parse_duration(rest)?;
-        } else if let Some(rest) = line.strip_prefix("99%") {
-            result.p99 = parse_duration(rest)?;
-        } else if let Some(rest) = line.strip_prefix("Non-2xx or 3xx responses:") {
-            result.non_2xx = rest.trim().parse().ok()?;
-        } else if let Some(rest) = line.strip_prefix("Socket errors:") {
-            result.errors = rest
-                .split(',')
-                .filter_map(|part| part.split_whitespace().last()?.parse::<u64>().ok())
-                .sum();
-        }
-    }
-    have_rate.then_some(result)
-}
+const WRK: Wrk = Wrk {
+    bench: "rocket_load",
+    cpus_var: "ROCKET_LOAD_WRK_CPUS",
+};
 
 fn main() {
-    if Command::new("wrk")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_err()
-    {
+    if !wrk::available() {
         eprintln!("rocket_load: wrk is not installed; skipped");
         return;
     }
@@ -270,14 +172,14 @@ fn main() {
     println!("|---|---:|---:|---:|---:|---:|---:|");
     for round in 1..=rounds {
         for case in &cases {
-            match wrk(addr, case, connections, secs) {
+            match WRK.run(&format!("http://{addr}/{case}"), connections, secs) {
                 Some(r) => println!(
                     "| {case} | {round} | {:.0} | {:.2} ms | {:.2} ms | {} | {} |",
                     r.requests_per_sec,
                     r.p50.as_secs_f64() * 1e3,
                     r.p99.as_secs_f64() * 1e3,
                     r.non_2xx,
-                    r.errors
+                    r.errors()
                 ),
                 None => println!("| {case} | {round} | failed | | | | |"),
             }

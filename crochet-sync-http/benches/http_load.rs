@@ -37,13 +37,14 @@
 
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use crochet_sync_http::{Container, Request, Response, Server};
+use crochet_tests::wrk::{self, Wrk, WrkResult, env_u64, fmt_latency, median};
 use http::StatusCode;
 
 const ONE_MS: Duration = Duration::from_millis(1);
@@ -377,151 +378,26 @@ fn start_tiny_http(body: Body) -> io::Result<Running> {
 
 // --------------------------------------------------------------------- wrk
 
-#[derive(Debug, Clone, Default)]
-struct WrkResult {
-    requests_per_sec: f64,
-    p50: Duration,
-    p99: Duration,
-    requests: u64,
-    seconds: f64,
-    non_2xx: u64,
-    /// connect, read, write, timeout
-    socket_errors: [u64; 4],
-    /// Connections that got at least one response (tiny_http only).
-    served_connections: Option<u32>,
-}
-
-impl WrkResult {
-    fn ok_per_sec(&self) -> f64 {
-        if self.seconds > 0.0 {
-            self.requests.saturating_sub(self.non_2xx) as f64 / self.seconds
-        } else {
-            0.0
-        }
-    }
-    fn non_2xx_per_sec(&self) -> f64 {
-        if self.seconds > 0.0 {
-            self.non_2xx as f64 / self.seconds
-        } else {
-            0.0
-        }
-    }
-}
+const WRK: Wrk = Wrk {
+    bench: "http_load",
+    cpus_var: "HTTP_LOAD_WRK_CPUS",
+};
 
 fn wrk_command(addr: SocketAddr, connections: usize, secs: u64) -> Command {
-    let mut command = match std::env::var("HTTP_LOAD_WRK_CPUS") {
-        Ok(cpus) if !cpus.is_empty() => {
-            let mut command = Command::new("taskset");
-            command.args(["-c", &cpus, "wrk"]);
-            command
-        }
-        _ => Command::new("wrk"),
-    };
-    command.args([
-        "-t2".to_string(),
-        format!("-c{connections}"),
-        format!("-d{secs}s"),
-        "--timeout".to_string(),
-        "2s".to_string(),
-        "--latency".to_string(),
-        format!("http://{addr}/"),
-    ]);
-    command
-}
-
-fn describe(command: &Command) -> String {
-    let mut text = command.get_program().to_string_lossy().into_owned();
-    for arg in command.get_args() {
-        text.push(' ');
-        text.push_str(&arg.to_string_lossy());
-    }
-    text
+    WRK.command(&format!("http://{addr}/"), connections, secs)
 }
 
 /// Runs wrk (bounded: killed 20 s past its own duration) and parses it.
 fn wrk(addr: SocketAddr, connections: usize, secs: u64) -> Option<WrkResult> {
-    let mut command = wrk_command(addr, connections, secs);
-    let mut child = command
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .ok()?;
-    let deadline = Instant::now() + Duration::from_secs(secs + 20);
-    loop {
-        match child.try_wait() {
-            Ok(Some(_)) => break,
-            Ok(None) if Instant::now() < deadline => thread::sleep(Duration::from_millis(20)),
-            _ => {
-                let _ = child.kill();
-                let _ = child.wait();
-                eprintln!("http_load: wrk did not finish in time; killed");
-                return None;
-            }
-        }
-    }
-    let mut out = String::new();
-    child.stdout.take()?.read_to_string(&mut out).ok()?;
-    let parsed = parse_wrk(&out);
-    if parsed.is_none() {
-        let mut err = String::new();
-        if let Some(mut stderr) = child.stderr.take() {
-            let _ = stderr.read_to_string(&mut err);
-        }
-        eprintln!("http_load: could not parse wrk's output:\n{out}\n{err}");
-    }
-    parsed
+    WRK.run(&format!("http://{addr}/"), connections, secs)
 }
 
-fn parse_duration(text: &str) -> Option<Duration> {
-    let text = text.trim();
-    let split = text.find(|c: char| c.is_ascii_alphabetic())?;
-    let (number, unit) = text.split_at(split);
-    let number: f64 = number.parse().ok()?;
-    let secs = match unit {
-        "us" => number / 1e6,
-        "ms" => number / 1e3,
-        "s" => number,
-        "m" => number * 60.0,
-        "h" => number * 3600.0,
-        _ => return None,
-    };
-    Some(Duration::from_secs_f64(secs))
-}
-
-fn parse_wrk(out: &str) -> Option<WrkResult> {
-    let mut result = WrkResult::default();
-    let mut have_rate = false;
-    for line in out.lines() {
-        let line = line.trim();
-        if let Some(rest) = line.strip_prefix("Requests/sec:") {
-            result.requests_per_sec = rest.trim().parse().ok()?;
-            have_rate = true;
-        } else if let Some(rest) = line.strip_prefix("50%") {
-            result.p50 = parse_duration(rest)?;
-        } else if let Some(rest) = line.strip_prefix("99%") {
-            result.p99 = parse_duration(rest)?;
-        } else if let Some(rest) = line.strip_prefix("Non-2xx or 3xx responses:") {
-            result.non_2xx = rest.trim().parse().ok()?;
-        } else if let Some(rest) = line.strip_prefix("Socket errors:") {
-            for (slot, part) in result.socket_errors.iter_mut().zip(rest.split(',')) {
-                *slot = part.split_whitespace().last()?.parse().ok()?;
-            }
-        } else if let Some((count, rest)) = line.split_once(" requests in ") {
-            result.requests = count.trim().parse().ok()?;
-            let took = rest.split(',').next()?;
-            result.seconds = parse_duration(took)?.as_secs_f64();
-        }
-    }
-    have_rate.then_some(result)
-}
-
-fn wrk_available() -> bool {
-    Command::new("wrk")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok()
+/// One measured run: wrk's report, and how many of wrk's connections got
+/// at least one response (tiny_http only).
+#[derive(Debug, Clone)]
+struct Run {
+    wrk: WrkResult,
+    served_connections: Option<u32>,
 }
 
 // --------------------------------------------------------------- histogram
@@ -781,14 +657,6 @@ fn keepalive_check(addr: SocketAddr) -> Vec<ClientSaw> {
 
 // -------------------------------------------------------------------- main
 
-fn env_u64(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .filter(|&v| v > 0)
-        .unwrap_or(default)
-}
-
 fn wanted(part: &str) -> bool {
     match std::env::var("HTTP_LOAD_ONLY") {
         Ok(only) if !only.is_empty() => only.split(',').any(|p| p.trim() == part),
@@ -796,28 +664,8 @@ fn wanted(part: &str) -> bool {
     }
 }
 
-fn fmt_latency(latency: Duration) -> String {
-    let micros = latency.as_secs_f64() * 1e6;
-    if micros < 1000.0 {
-        format!("{micros:.0} µs")
-    } else if micros < 1e6 {
-        format!("{:.2} ms", micros / 1e3)
-    } else {
-        format!("{:.2} s", micros / 1e6)
-    }
-}
-
-fn median(values: &mut [f64]) -> f64 {
-    values.sort_by(f64::total_cmp);
-    match values.len() {
-        0 => f64::NAN,
-        n if n % 2 == 1 => values[n / 2],
-        n => (values[n / 2 - 1] + values[n / 2]) / 2.0,
-    }
-}
-
 /// Starts `host`, warms it up, measures; stops it.
-fn measure(host: Host, body: Body, connections: usize, secs: u64) -> Option<WrkResult> {
+fn measure(host: Host, body: Body, connections: usize, secs: u64) -> Option<Run> {
     let running = match start(host, body, false) {
         Ok(running) => running,
         Err(err) => {
@@ -836,15 +684,14 @@ fn measure(host: Host, body: Body, connections: usize, secs: u64) -> Option<WrkR
     } else {
         None
     };
-    let mut result = wrk(running.addr, connections, secs);
+    let result = wrk(running.addr, connections, secs);
     if let Some(window) = window {
         let _ = window.join();
     }
-    if host == Host::TinyHttp
-        && let Some(result) = &mut result
-    {
-        result.served_connections = Some(tiny_http_peers_count());
-    }
+    let result = result.map(|wrk| Run {
+        wrk,
+        served_connections: (host == Host::TinyHttp).then(tiny_http_peers_count),
+    });
     running.stop();
     thread::sleep(Duration::from_millis(200));
     result
@@ -854,8 +701,8 @@ fn throughput(rounds: u64, secs: u64) {
     println!(
         "\n## throughput: {CONNECTIONS} connections, {secs} s per run (after a {WARM_UP_SECS} s warm-up), {rounds} round(s)\n"
     );
-    // results[host][body] = one WrkResult per round
-    let mut results: Vec<Vec<Vec<WrkResult>>> = vec![vec![Vec::new(); BODIES.len()]; HOSTS.len()];
+    // results[host][body] = one Run per round
+    let mut results: Vec<Vec<Vec<Run>>> = vec![vec![Vec::new(); BODIES.len()]; HOSTS.len()];
     for round in 0..rounds {
         for (b, &body) in BODIES.iter().enumerate() {
             // Alternate the order each round; container and its peer stay
@@ -875,11 +722,11 @@ fn throughput(rounds: u64, secs: u64) {
                         round + 1,
                         host.name(),
                         body.name(),
-                        result.requests_per_sec,
-                        fmt_latency(result.p50),
-                        fmt_latency(result.p99),
-                        result.non_2xx,
-                        result.socket_errors[3],
+                        result.wrk.requests_per_sec,
+                        fmt_latency(result.wrk.p50),
+                        fmt_latency(result.wrk.p99),
+                        result.wrk.non_2xx,
+                        result.wrk.timeouts(),
                         result.served_connections.map_or(String::new(), |n| format!(
                             "  connections served {n} of {CONNECTIONS}"
                         )),
@@ -910,13 +757,28 @@ fn throughput(rounds: u64, secs: u64) {
                 println!("| {} | {} | failed | | | | | | |", body.name(), host.name());
                 continue;
             }
-            let rate = median(&mut runs.iter().map(|r| r.requests_per_sec).collect::<Vec<_>>());
-            let p50 = median(&mut runs.iter().map(|r| r.p50.as_secs_f64()).collect::<Vec<_>>());
-            let p99 = median(&mut runs.iter().map(|r| r.p99.as_secs_f64()).collect::<Vec<_>>());
+            let rate = median(
+                &mut runs
+                    .iter()
+                    .map(|r| r.wrk.requests_per_sec)
+                    .collect::<Vec<_>>(),
+            );
+            let p50 = median(
+                &mut runs
+                    .iter()
+                    .map(|r| r.wrk.p50.as_secs_f64())
+                    .collect::<Vec<_>>(),
+            );
+            let p99 = median(
+                &mut runs
+                    .iter()
+                    .map(|r| r.wrk.p99.as_secs_f64())
+                    .collect::<Vec<_>>(),
+            );
             let mut ratios: Vec<f64> = runs
                 .iter()
                 .zip(&results[peer][b])
-                .map(|(r, p)| r.requests_per_sec / p.requests_per_sec)
+                .map(|(r, p)| r.wrk.requests_per_sec / p.wrk.requests_per_sec)
                 .collect();
             let ratio = if ratios.is_empty() {
                 "?".to_string()
@@ -928,8 +790,8 @@ fn throughput(rounds: u64, secs: u64) {
                     ratios.last().copied().unwrap_or(m)
                 )
             };
-            let non_2xx: u64 = runs.iter().map(|r| r.non_2xx).sum();
-            let timeouts: u64 = runs.iter().map(|r| r.socket_errors[3]).sum();
+            let non_2xx: u64 = runs.iter().map(|r| r.wrk.non_2xx).sum();
+            let timeouts: u64 = runs.iter().map(|r| r.wrk.timeouts()).sum();
             let served = runs
                 .iter()
                 .filter_map(|r| r.served_connections)
@@ -1040,7 +902,7 @@ fn overload(secs: u64) {
     println!("| connections | 2xx/s | non-2xx | wrk p50 | wrk p99 |");
     println!("|---:|---:|---:|---:|---:|");
     for connections in [256, BURST_CONNECTIONS] {
-        match measure(Host::Container, Body::ThreadSleep, connections, secs) {
+        match measure(Host::Container, Body::ThreadSleep, connections, secs).map(|run| run.wrk) {
             Some(result) => println!(
                 "| {connections} | {:.0} | {} | {} | {} |",
                 result.ok_per_sec(),
@@ -1102,7 +964,7 @@ fn main() {
         println!("http_load: load runs only under `cargo bench` (skipped)");
         return;
     }
-    if !wrk_available() {
+    if !wrk::available() {
         eprintln!(
             "http_load: `wrk` was not found on PATH; nothing measured.\n\
              Install it (Debian/Ubuntu: `apt-get update && apt-get install -y wrk`), or run\n\
@@ -1131,7 +993,7 @@ fn main() {
     );
     println!(
         "wrk command: {}",
-        describe(&wrk_command(
+        wrk::describe(&wrk_command(
             SocketAddr::from(([127, 0, 0, 1], 0)),
             CONNECTIONS,
             secs

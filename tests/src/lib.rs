@@ -18,6 +18,7 @@
 //! | [`rocket_server`] | a real Rocket launched on a runtime of its own |
 //! | [`host`] | the four hosts behind one `start` |
 //! | [`handlers`] | handlers and readers the cases share |
+//! | [`wrk`] | running and parsing `wrk` for the loopback load benches |
 
 pub mod actix_server;
 pub mod client;
@@ -26,6 +27,7 @@ pub mod host;
 pub mod patience;
 pub mod reactor;
 pub mod rocket_server;
+pub mod wrk;
 
 pub use client::{client, get, raw_exchange, raw_exchange_then_close};
 pub use handlers::{Counting, MIB, count_body, text};
