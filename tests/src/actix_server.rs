@@ -58,6 +58,12 @@ impl ActixServer {
         outcome
     }
 
+    /// Starts actix's graceful stop without waiting for it: no new
+    /// connections, in-flight requests finish (within the shutdown timeout).
+    pub fn begin_graceful_stop(&self) {
+        drop(self.handle.stop(true));
+    }
+
     /// `http://addr` followed by `path`.
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)

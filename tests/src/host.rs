@@ -30,6 +30,9 @@ pub enum Host {
     Rocket,
 }
 
+/// How long the blocking `Server` gives requests in flight when stopped.
+const GRACE: Duration = Duration::from_secs(1);
+
 /// Every host, in the order the suite names them.
 pub const HOSTS: [Host; 4] = [Host::Axum, Host::Blocking, Host::Actix, Host::Rocket];
 
@@ -48,17 +51,22 @@ pub struct Settings {
     pub body_limit: u64,
     /// How long a handler's body read waits for the client.
     pub read_timeout: Duration,
+    /// How long Rocket's graceful shutdown waits for requests in flight
+    /// (whole seconds; the other hosts' graceful stops in
+    /// [`Running::begin_graceful_stop`] wait longer anyway).
+    pub rocket_grace_secs: u32,
 }
 
 impl Default for Settings {
     /// 4 workers, a queue of 16, a 1 MiB body limit, a 10-second read
-    /// timeout.
+    /// timeout, Rocket's grace 2 seconds.
     fn default() -> Self {
         Settings {
             workers: 4,
             queue: 16,
             body_limit: 1024 * 1024,
             read_timeout: Duration::from_secs(10),
+            rocket_grace_secs: 2,
         }
     }
 }
@@ -118,6 +126,21 @@ impl Running {
         format!("{}{}", self.base, path)
     }
 
+    /// Starts the host's graceful stop without waiting for it: it accepts
+    /// no new connections and lets the requests in flight finish.
+    pub fn begin_graceful_stop(&mut self) {
+        match &mut self.server {
+            Served::Axum { stop, .. } => {
+                if let Some(stop) = stop.take() {
+                    let _ = stop.send(());
+                }
+            }
+            Served::Blocking(server) => server.stop_handle().stop(crate::PATIENCE),
+            Served::Actix(server) => server.begin_graceful_stop(),
+            Served::Rocket(server) => server.begin_graceful_stop(),
+        }
+    }
+
     /// The handler pool's stats, where the host lets them be seen: axum's
     /// `Container` (once it has served) and actix's `SyncService`; `None`
     /// for the blocking `Server` and Rocket's `SyncApp`, which keep their
@@ -139,7 +162,7 @@ impl Drop for Running {
                 }
             }
             Served::Blocking(server) => {
-                server.stop(Duration::from_secs(1));
+                server.stop(GRACE);
             }
             // Their own drops stop them.
             Served::Actix(_) | Served::Rocket(_) => {}
@@ -255,8 +278,10 @@ fn start_actix(settings: Settings, handler: impl SyncHandler) -> Running {
 }
 
 fn start_rocket(settings: Settings, handler: impl SyncHandler) -> Running {
+    let mut config = rocket_server::config();
+    config.shutdown.grace = settings.rocket_grace_secs;
     let server = rocket_server::launch(
-        rocket_server::rocket()
+        rocket::custom(config)
             .attach(Crochet::fairing().global(false))
             .mount(
                 ROCKET_BASE,

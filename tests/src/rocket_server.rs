@@ -145,6 +145,11 @@ impl RocketServer {
         }
     }
 
+    /// Starts Rocket's graceful shutdown without waiting for it.
+    pub fn begin_graceful_stop(&self) {
+        self.shutdown.clone().notify();
+    }
+
     /// `http://addr` followed by `path`.
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
