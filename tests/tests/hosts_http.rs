@@ -14,6 +14,7 @@ crochet_tests::host_cases!(
     handlers_reach_the_hosts_reactor,
     a_panicking_handler_gets_500_and_the_server_lives_on,
     overload_gets_503_with_retry_after_then_recovers,
+    a_tenfold_burst_fills_capacity_and_the_excess_is_refused,
 );
 
 /// The value of the response header `name`, if there is one and it is
@@ -156,4 +157,72 @@ fn overload_gets_503_with_retry_after_then_recovers(host: Host) {
     assert_eq!(holder.join().unwrap().unwrap(), 200, "{host:?}");
     let again = client().get(url(&running, "/other")).call().unwrap();
     assert_eq!(again.status(), 200, "{host:?}: healthy again");
+}
+
+/// Ten times the capacity (2 workers + 2 queue places) at once, while the
+/// admitted requests are held: exactly the capacity is admitted, the
+/// excess gets 503 + `Retry-After` without waiting for a worker, nothing
+/// else happens (no other status, no dropped connection), the admitted
+/// complete once let go, and the server is healthy afterwards.
+fn a_tenfold_burst_fills_capacity_and_the_excess_is_refused(host: Host) {
+    const WORKERS: usize = 2;
+    const CAPACITY: usize = 4;
+    const BURST: usize = 10 * CAPACITY;
+    let gate = Arc::new((Mutex::new(false), std::sync::Condvar::new()));
+    let held = gate.clone();
+    let settings = Settings {
+        workers: WORKERS,
+        queue: CAPACITY - WORKERS,
+        ..Settings::default()
+    };
+    let running = start(host, settings, move |_request: Request| {
+        let (open, opened) = &*held;
+        let open = open.lock().unwrap();
+        let _open = opened
+            .wait_timeout_while(open, PATIENCE, |open| !*open)
+            .unwrap();
+        text("done")
+    });
+    let (answers_tx, answers) = mpsc::channel();
+    for _ in 0..BURST {
+        let (url, answers_tx) = (url(&running, "/burst"), answers_tx.clone());
+        std::thread::spawn(move || {
+            let answer = client().get(url).call().map(|response| {
+                let retry_after = header(response.headers(), "retry-after").map(str::to_owned);
+                (response.status().as_u16(), retry_after)
+            });
+            let _ = answers_tx.send(answer);
+        });
+    }
+    // The excess is answered while the admitted are still held.
+    let mut statuses = Vec::new();
+    for _ in 0..BURST - CAPACITY {
+        let answer = answers.recv_timeout(PATIENCE).expect("an answer");
+        let (status, retry_after) = answer.unwrap_or_else(|err| panic!("{host:?}: {err}"));
+        assert_eq!(
+            (status, retry_after.as_deref()),
+            (503, Some("1")),
+            "{host:?}"
+        );
+        statuses.push(status);
+    }
+    let (open, opened) = &*gate;
+    *open.lock().unwrap() = true;
+    opened.notify_all();
+    for _ in 0..CAPACITY {
+        let answer = answers.recv_timeout(PATIENCE).expect("an answer");
+        let (status, _) = answer.unwrap_or_else(|err| panic!("{host:?}: {err}"));
+        statuses.push(status);
+    }
+    let admitted = statuses.iter().filter(|&&s| s == 200).count();
+    let refused = statuses.iter().filter(|&&s| s == 503).count();
+    assert_eq!(admitted + refused, BURST, "{host:?}: only 200s and 503s");
+    // The two running always finish; the two queued do unless a loaded
+    // machine kept them past the 2-second queue-wait deadline.
+    assert!(
+        (WORKERS..=CAPACITY).contains(&admitted),
+        "{host:?}: {admitted} admitted"
+    );
+    let again = client().get(url(&running, "/")).call().unwrap();
+    assert_eq!(again.status(), 200, "{host:?}: healthy afterwards");
 }
