@@ -11,6 +11,7 @@ crochet_tests::host_cases!(
     malformed_requests_get_4xx_or_a_close_and_the_server_keeps_serving,
     cut_short_and_overlong_requests_never_reach_the_handler_wrong,
     many_concurrent_keep_alive_clients_are_all_answered,
+    slow_loris_clients_do_not_take_workers,
 );
 
 /// The corpus entry with a header value that is not UTF-8.
@@ -141,5 +142,70 @@ fn many_concurrent_keep_alive_clients_are_all_answered(host: Host) {
         .collect();
     for handle in clients {
         assert_eq!(handle.join().unwrap(), 20, "{host:?}");
+    }
+}
+
+/// Clients dribbling their request heads a byte at a time hold only their
+/// connections: with 2 workers and no queue, other requests are still
+/// served while 8 of them dribble, and each dribbler ends with an answer
+/// or a closed connection.
+fn slow_loris_clients_do_not_take_workers(host: Host) {
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+    use std::sync::{Arc, Barrier};
+
+    const DRIBBLERS: usize = 8;
+    let settings = Settings {
+        workers: 2,
+        queue: 0,
+        ..Settings::default()
+    };
+    let running = start(host, settings, |_request: Request| text("ok"));
+    let head = format!(
+        "GET {} HTTP/1.1\r\nHost: x\r\nX-Slow: ",
+        running.target("/")
+    );
+    let started = Arc::new(Barrier::new(DRIBBLERS + 1));
+    let dribblers: Vec<_> = (0..DRIBBLERS)
+        .map(|_| {
+            let (addr, head, started) = (running.addr, head.clone(), started.clone());
+            std::thread::spawn(move || {
+                let mut stream = TcpStream::connect(addr).unwrap();
+                stream
+                    .set_read_timeout(Some(crochet_tests::PATIENCE))
+                    .unwrap();
+                let _ = stream.write_all(head.as_bytes());
+                started.wait();
+                for _ in 0..40 {
+                    if stream.write_all(b"a").is_err() {
+                        break; // closed on us: an answer too
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                let _ = stream.write_all(b"\r\nConnection: close\r\n\r\n");
+                let mut reply = Vec::new();
+                let _ = stream.read_to_end(&mut reply);
+                String::from_utf8_lossy(&reply).into_owned()
+            })
+        })
+        .collect();
+    started.wait();
+    for n in 0..10 {
+        let response = client().get(url(&running, "/")).call().unwrap();
+        assert_eq!(
+            response.status(),
+            200,
+            "{host:?}: request {n} beside the dribblers"
+        );
+    }
+    for dribbler in dribblers {
+        let reply = dribbler.join().unwrap();
+        assert!(
+            reply.is_empty()
+                || reply.starts_with("HTTP/1.1 200")
+                || reply.starts_with("HTTP/1.1 4"),
+            "{host:?}: {:?}",
+            &reply[..reply.len().min(80)]
+        );
     }
 }
