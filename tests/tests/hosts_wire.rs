@@ -148,7 +148,7 @@ fn many_concurrent_keep_alive_clients_are_all_answered(host: Host) {
 /// Clients dribbling their request heads a byte at a time hold only their
 /// connections: with 2 workers and no queue, other requests are still
 /// served while 8 of them dribble, and each dribbler ends with an answer
-/// or a closed connection.
+/// (200, 503, or a 4xx) or a closed connection.
 fn slow_loris_clients_do_not_take_workers(host: Host) {
     use std::io::{Read, Write};
     use std::net::TcpStream;
@@ -198,11 +198,14 @@ fn slow_loris_clients_do_not_take_workers(host: Host) {
             "{host:?}: request {n} beside the dribblers"
         );
     }
+    // The 8 heads end at about the same moment, on 2 workers and no
+    // queue: a 503 is as good an answer as a 200.
     for dribbler in dribblers {
         let reply = dribbler.join().unwrap();
         assert!(
             reply.is_empty()
                 || reply.starts_with("HTTP/1.1 200")
+                || reply.starts_with("HTTP/1.1 503")
                 || reply.starts_with("HTTP/1.1 4"),
             "{host:?}: {:?}",
             &reply[..reply.len().min(80)]
