@@ -104,6 +104,49 @@ fn scenario() {
             polled_rx.recv_timeout(PATIENCE).unwrap();
             println!("main: returning");
         }
+        "under_load" => {
+            // 32 threads in a loop of calls (ready, sleeping, background,
+            // stashed) when main returns: the process must still exit, with
+            // the grace period as its only wait.
+            let reactor = crochet_core::Reactor::builder()
+                .worker_threads(2)
+                .shutdown_grace(Duration::from_millis(200))
+                .setup()
+                .unwrap();
+            let calls = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+            for t in 0..32_u64 {
+                let (reactor, calls) = (reactor.clone(), calls.clone());
+                std::thread::spawn(move || {
+                    for n in t.. {
+                        let _ = match n % 4 {
+                            0 => reactor.wait_for(PATIENCE, async {}),
+                            1 => reactor.wait_for(PATIENCE, async {
+                                tokio::time::sleep(Duration::from_millis(1)).await
+                            }),
+                            2 => reactor
+                                .run_in_reactor(tokio::task::yield_now())
+                                .take(PATIENCE),
+                            _ => match reactor.run_in_reactor(async {}).stash() {
+                                Ok(id) => reactor
+                                    .retrieve_result::<()>(id)
+                                    .and_then(|result| result.take(PATIENCE)),
+                                Err(refused) => Err(refused.error().clone()),
+                            },
+                        };
+                        calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    }
+                });
+            }
+            let give_up = std::time::Instant::now() + PATIENCE;
+            while calls.load(std::sync::atomic::Ordering::Relaxed) < 10_000 {
+                assert!(
+                    std::time::Instant::now() < give_up,
+                    "the load never got going"
+                );
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            println!("main: returning under load");
+        }
         "fork" => fork_scenario(),
         other => panic!("unknown scenario {other}"),
     }
@@ -190,4 +233,12 @@ fn a_forked_child_gets_forked_errors_instead_of_hanging() {
     let text = stdout(&output);
     assert!(output.status.success(), "{output:?}");
     assert!(text.contains("fork child exit code: 0"), "{text}");
+}
+
+#[test]
+fn main_returning_under_load_exits_cleanly() {
+    let output = run_child("under_load");
+    let text = stdout(&output);
+    assert!(output.status.success(), "{output:?}");
+    assert!(text.contains("main: returning under load"), "{text}");
 }
