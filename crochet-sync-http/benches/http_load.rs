@@ -823,16 +823,19 @@ fn overload(secs: u64) {
         "\n## overload: thread_sleep body, {OVERLOAD_CONNECTIONS:?} connections (10x the 64 workers; 3x workers + queue), {secs} s\n"
     );
     println!(
-        "Server-side latency is measured by an axum middleware around the app, split by status; wrk's p99 mixes 2xx and 503."
+        "Server-side latency is measured by an axum middleware around the app, split by status (not for blocking_server, which has no axum); wrk's p99 mixes 2xx and 503."
     );
     println!(
         "\n| server | connections | 2xx/s | non-2xx/s | non-2xx | wrk p50 | wrk p99 | 2xx p99 (server) | 503 p99 (server) | RSS before | peak RSS (VmHWM) | peak threads | bodies running, mean / peak |"
     );
     println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-    for (connections, host) in OVERLOAD_CONNECTIONS
-        .iter()
-        .flat_map(|&c| [(c, Host::Container), (c, Host::SpawnBlocking)])
-    {
+    for (connections, host) in OVERLOAD_CONNECTIONS.iter().flat_map(|&c| {
+        [
+            (c, Host::Container),
+            (c, Host::SpawnBlocking),
+            (c, Host::BlockingServer),
+        ]
+    }) {
         let running = match start(host, Body::ThreadSleep, true) {
             Ok(running) => running,
             Err(err) => {
