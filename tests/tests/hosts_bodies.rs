@@ -339,14 +339,15 @@ fn a_client_gone_mid_download_frees_the_worker(host: Host) {
     assert_worker_freed(&running);
 }
 
-fn a_client_gone_mid_upload_fails_the_read_and_frees_the_worker(host: Host) {
+/// A host on one worker whose handler reads the whole body and reports
+/// how the read ended (`Other` if it succeeded), and a request head
+/// declaring 100 000 bytes followed by only 500 of them.
+fn upload_reporter(
+    host: Host,
+    settings: Settings,
+) -> (Running, mpsc::Receiver<io::ErrorKind>, String) {
     let (result_tx, result_rx) = mpsc::channel::<io::ErrorKind>();
     let result_tx = Mutex::new(result_tx);
-    let settings = Settings {
-        workers: 1,
-        queue: 0,
-        ..Settings::default()
-    };
     let running = start(host, settings, move |mut request: Request| {
         if request.uri().path() == "/small" {
             return text("small");
@@ -357,7 +358,7 @@ fn a_client_gone_mid_upload_fails_the_read_and_frees_the_worker(host: Host) {
             Err(err) => err.kind(),
         };
         let _ = result_tx.lock().unwrap().send(kind);
-        text("unreachable client")
+        text("partial upload")
     });
     let partial = format!(
         "POST {} HTTP/1.1\r\nHost: {}\r\nContent-Length: 100000\r\n\r\n{}",
@@ -365,6 +366,16 @@ fn a_client_gone_mid_upload_fails_the_read_and_frees_the_worker(host: Host) {
         running.addr,
         "x".repeat(500)
     );
+    (running, result_rx, partial)
+}
+
+fn a_client_gone_mid_upload_fails_the_read_and_frees_the_worker(host: Host) {
+    let settings = Settings {
+        workers: 1,
+        queue: 0,
+        ..Settings::default()
+    };
+    let (running, result_rx, partial) = upload_reporter(host, settings);
     {
         let mut stream = TcpStream::connect(running.addr).unwrap();
         stream.write_all(partial.as_bytes()).unwrap();
@@ -377,8 +388,6 @@ fn a_client_gone_mid_upload_fails_the_read_and_frees_the_worker(host: Host) {
 }
 
 fn a_client_stalled_mid_upload_times_the_read_out_and_frees_the_worker(host: Host) {
-    let (result_tx, result_rx) = mpsc::channel::<io::ErrorKind>();
-    let result_tx = Mutex::new(result_tx);
     let settings = Settings {
         workers: 1,
         queue: 0,
@@ -387,24 +396,7 @@ fn a_client_stalled_mid_upload_times_the_read_out_and_frees_the_worker(host: Hos
         read_timeout: Duration::from_millis(200),
         ..Settings::default()
     };
-    let running = start(host, settings, move |mut request: Request| {
-        if request.uri().path() == "/small" {
-            return text("small");
-        }
-        let mut sink = Vec::new();
-        let kind = match request.body_mut().read_to_end(&mut sink) {
-            Ok(_) => io::ErrorKind::Other,
-            Err(err) => err.kind(),
-        };
-        let _ = result_tx.lock().unwrap().send(kind);
-        text("stalled client")
-    });
-    let partial = format!(
-        "POST {} HTTP/1.1\r\nHost: {}\r\nContent-Length: 100000\r\n\r\n{}",
-        running.target("/upload"),
-        running.addr,
-        "x".repeat(500)
-    );
+    let (running, result_rx, partial) = upload_reporter(host, settings);
     // Open, with 99 500 bytes still to come, until the handler has given up.
     let mut stream = TcpStream::connect(running.addr).unwrap();
     stream.write_all(partial.as_bytes()).unwrap();
