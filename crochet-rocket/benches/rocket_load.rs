@@ -23,15 +23,11 @@
 //! list of case names).
 #![allow(clippy::print_stdout, missing_docs)]
 
-use std::collections::HashSet;
-use std::net::{Ipv4Addr, SocketAddr};
-use std::sync::mpsc;
-use std::thread;
 use std::time::Duration;
 
 use crochet_rocket::{Crochet, Offload, RouteError};
+use crochet_tests::rocket_server::{self, RocketServer};
 use crochet_tests::wrk::{self, Wrk, env_or};
-use rocket::fairing::AdHoc;
 use rocket::{get, routes};
 
 const PATIENCE: Duration = Duration::from_secs(30);
@@ -80,65 +76,27 @@ fn sync_wait_for_sleep_1ms(crochet: &Crochet) -> Result<&'static str, RouteError
 
 #[get("/sync_blocking_sleep_1ms")]
 fn sync_blocking_sleep_1ms() -> &'static str {
-    thread::sleep(Duration::from_millis(1));
+    std::thread::sleep(Duration::from_millis(1));
     "ok"
 }
 
-/// Launches Rocket on two workers; returns its address and shutdown handle.
-fn launch() -> (SocketAddr, rocket::Shutdown, mpsc::Receiver<()>) {
-    let config = rocket::Config {
-        address: Ipv4Addr::LOCALHOST.into(),
-        port: 0,
-        workers: 2,
-        log_level: rocket::config::LogLevel::Off,
-        cli_colors: false,
-        shutdown: rocket::config::Shutdown {
-            ctrlc: false,
-            signals: HashSet::new(),
-            grace: 1,
-            mercy: 1,
-            ..Default::default()
-        },
-        ..rocket::Config::release_default()
-    };
-    let (ready_tx, ready_rx) = mpsc::channel();
-    let (done_tx, done_rx) = mpsc::channel();
-    let rocket = rocket::custom(config)
-        .attach(Crochet::fairing().global(false))
-        .mount(
-            "/",
-            routes![
-                async_yield,
-                sync_wait_for_yield,
-                offload_yield,
-                async_sleep_1ms,
-                sync_wait_for_sleep_1ms,
-                sync_blocking_sleep_1ms
-            ],
-        )
-        .attach(AdHoc::on_liftoff("bench: bound port", move |rocket| {
-            Box::pin(async move {
-                let _ = ready_tx.send((rocket.config().port, rocket.shutdown()));
-            })
-        }));
-    thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("rocket-worker-thread")
-            .enable_all()
-            .build()
-            .expect("a runtime");
-        if let Err(err) = runtime.block_on(rocket.launch()) {
-            eprintln!("rocket_load: Rocket failed: {err}");
-        }
-        runtime.shutdown_timeout(Duration::from_secs(5));
-        let _ = done_tx.send(());
-    });
-    let (port, shutdown) = ready_rx.recv_timeout(PATIENCE).expect("Rocket lifted off");
-    (
-        SocketAddr::from((Ipv4Addr::LOCALHOST, port)),
-        shutdown,
-        done_rx,
+/// Launches Rocket (the test kit's loopback config: two workers, port 0,
+/// quiet) with the fairing and the bench's routes.
+fn launch() -> RocketServer {
+    rocket_server::launch(
+        rocket_server::rocket()
+            .attach(Crochet::fairing().global(false))
+            .mount(
+                "/",
+                routes![
+                    async_yield,
+                    sync_wait_for_yield,
+                    offload_yield,
+                    async_sleep_1ms,
+                    sync_wait_for_sleep_1ms,
+                    sync_blocking_sleep_1ms
+                ],
+            ),
     )
 }
 
@@ -162,7 +120,8 @@ fn main() {
         .filter(|case| only.is_empty() || only.split(',').any(|o| o.trim() == *case))
         .collect();
 
-    let (addr, shutdown, done) = launch();
+    let server = launch();
+    let addr = server.addr;
     println!(
         "rocket_load: {connections} connections, {secs} s per case, {rounds} rounds, wrk on CPUs {:?}",
         std::env::var("ROCKET_LOAD_WRK_CPUS").unwrap_or_else(|_| "any".into())
@@ -185,8 +144,7 @@ fn main() {
             }
         }
     }
-    shutdown.notify();
-    if done.recv_timeout(PATIENCE).is_err() {
-        eprintln!("rocket_load: Rocket did not shut down in time");
+    if let Err(err) = server.stop() {
+        eprintln!("rocket_load: Rocket failed: {err}");
     }
 }

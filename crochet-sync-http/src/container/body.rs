@@ -259,6 +259,6 @@ impl BodySender {
 fn gone() -> io::Error {
     io::Error::new(
         io::ErrorKind::BrokenPipe,
-        "the request body is no longer being read",
+        "the request body is no longer being read (the handler finished or stopped reading); stop sending it",
     )
 }
