@@ -55,7 +55,9 @@ pub enum Error {
     /// names a result of another type. The cases are deliberately not told
     /// apart, so an id cannot be probed.
     NoSuchResult,
-    /// A bounded resource (the stash store) is full; retry later.
+    /// A bounded resource is full: a [`Pool`](crate::Pool)'s workers and
+    /// queue (hosts answer `503` with `Retry-After`), or the stash store;
+    /// retry later.
     Overloaded,
     /// The process forked after the reactor was set up: the reactor's threads
     /// do not exist in this (child) process.

@@ -5,7 +5,7 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crochet_core::{EventualResult, Reactor};
+use crochet_core::{EventualResult, Pool, Reactor};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::sync::watch;
 use tower_service::Service;
@@ -71,6 +71,7 @@ pub fn serve(addr: impl ToSocketAddrs, handler: impl SyncHandler) -> io::Result<
 #[derive(Debug)]
 pub struct Server {
     local_addr: SocketAddr,
+    pool: Pool,
     stop: StopHandle,
     accept_loop: EventualResult<()>,
 }
@@ -222,6 +223,41 @@ impl ServerBuilder {
         self
     }
 
+    /// Runs the handlers on `pool`, shared with other hosts, instead of a
+    /// pool of the server's own: a blocking `Server` beside an axum
+    /// [`Container`](crate::Container) or an actix or Rocket adapter then
+    /// draws on one set of workers and one queue. The pool's settings
+    /// apply ([`workers`](ServerBuilder::workers),
+    /// [`queue`](ServerBuilder::queue) and
+    /// [`queue_timeout`](ServerBuilder::queue_timeout) are unused), and
+    /// the server runs on the pool's reactor unless
+    /// [`reactor`](ServerBuilder::reactor) names another.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use crochet_sync_http::{Request, Response, Server};
+    ///
+    /// fn ok(_: Request) -> Response {
+    ///     Response::new("ok".into())
+    /// }
+    ///
+    /// let reactor = crochet_core::Reactor::builder().worker_threads(1).build()?;
+    /// let pool = crochet_core::Pool::builder().workers(8).queue(32).build(&reactor);
+    /// let public = Server::builder().pool(pool.clone()).serve("127.0.0.1:0", ok)?;
+    /// let admin = Server::builder().pool(pool.clone()).serve("127.0.0.1:0", ok)?;
+    /// assert_eq!(public.pool().stats().workers, 8);
+    /// assert_eq!(admin.pool().stats().queue, 32);
+    /// public.stop(Duration::from_secs(1));
+    /// admin.stop(Duration::from_secs(1));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn pool(mut self, pool: Pool) -> Self {
+        self.settings = self.settings.pool(pool);
+        self
+    }
+
     /// Binds `addr` and starts serving `handler` in the background.
     ///
     /// # Errors
@@ -232,9 +268,10 @@ impl ServerBuilder {
     ///
     /// See [`ServerBuilder`].
     pub fn serve(self, addr: impl ToSocketAddrs, handler: impl SyncHandler) -> io::Result<Server> {
-        let reactor = match &self.settings.reactor {
-            Some(reactor) => reactor.clone(),
-            None => crochet_core::try_setup().map_err(io::Error::other)?,
+        let reactor = match (&self.settings.reactor, &self.settings.shared) {
+            (Some(reactor), _) => reactor.clone(),
+            (None, Some(pool)) => pool.reactor().clone(),
+            (None, None) => crochet_core::try_setup().map_err(io::Error::other)?,
         };
         let listener = std::net::TcpListener::bind(addr)?;
         listener.set_nonblocking(true)?;
@@ -245,12 +282,21 @@ impl ServerBuilder {
             })
             .map_err(io::Error::other)??;
         let read_timeout = self.settings.read_timeout;
-        let container = self.settings.reactor(reactor.clone()).build(handler);
+        let pool = match &self.settings.shared {
+            Some(pool) => pool.clone(),
+            None => self.settings.pool_on(&reactor),
+        };
+        let container = self
+            .settings
+            .reactor(reactor.clone())
+            .pool(pool.clone())
+            .build(handler);
         let (grace_tx, grace_rx) = watch::channel(None);
         let accept_loop =
             reactor.run_in_reactor(accept_loop(listener, container, read_timeout, grace_rx));
         Ok(Server {
             local_addr,
+            pool,
             stop: StopHandle {
                 grace: Arc::new(grace_tx),
             },
@@ -276,6 +322,26 @@ impl Server {
     /// See [`serve`].
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// The worker pool the handlers run on: its [`stats`](Pool::stats)
+    /// show how busy the server is.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let server = crochet_sync_http::Server::builder()
+    ///     .workers(4)
+    ///     .serve("127.0.0.1:0", |_| crochet_sync_http::Response::new("ok".into()))?;
+    /// let stats = server.pool().stats();
+    /// assert_eq!((stats.workers, stats.busy, stats.queued), (4, 0, 0));
+    /// server.stop(Duration::from_secs(1));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn pool(&self) -> &Pool {
+        &self.pool
     }
 
     /// A handle to stop the server from another thread.

@@ -128,7 +128,7 @@ pub struct ContainerBuilder {
     pub(crate) read_timeout: Duration,
     pub(crate) reactor: Option<Reactor>,
     /// A pool shared with others, in place of one of its own.
-    shared: Option<Pool>,
+    pub(crate) shared: Option<Pool>,
 }
 
 impl Default for ContainerBuilder {
@@ -272,7 +272,7 @@ impl ContainerBuilder {
         }
     }
 
-    fn pool_on(&self, reactor: &Reactor) -> Pool {
+    pub(crate) fn pool_on(&self, reactor: &Reactor) -> Pool {
         self.pool.clone().build(reactor)
     }
 }
