@@ -1,11 +1,14 @@
 //! [`CrochetFairing`]: sets Crochet up when Rocket ignites and stops it
 //! when Rocket shuts down.
 
+use std::time::Duration;
+
 use crochet_core::{Builder, Error, Pool, PoolBuilder, Reactor};
 use rocket::fairing::{self, Fairing, Info, Kind};
 use rocket::{Build, Orbit, Rocket};
 use tokio::runtime::{Handle, RuntimeFlavor};
 
+use crate::drain;
 use crate::state::Crochet;
 
 /// A Rocket fairing that sets Crochet up at ignite and stops it at
@@ -29,13 +32,20 @@ use crate::state::Crochet;
 /// plain `wait_for` keeps using the existing global one, and a `debug`
 /// event says so.
 ///
-/// At shutdown (when Rocket's shutdown is triggered) the reactor is shut
-/// down on a blocking thread, giving work in flight its grace period
-/// ([`Builder::shutdown_grace`]); then callers still blocked in `wait_for`
-/// get [`Error::ReactorStopped`] (a `503` through
-/// [`RouteError`](crate::RouteError)) instead of hanging, and queued pool
-/// jobs are refused. Rocket's runtime itself is left to Rocket; a separate
-/// runtime is shut down.
+/// At shutdown (when Rocket's shutdown is triggered) the fairing first lets
+/// the requests in flight finish, as Rocket does: it waits, at most
+/// Rocket's own grace period (`config.shutdown.grace`), until the pool
+/// (and the pool of every [`SyncApp`](crate::SyncApp) on this reactor) has
+/// nothing running or queued and no call is running in the reactor. It
+/// waits on a thread of its own, so Rocket closes its listener at once; a
+/// `run_in_reactor` future that never ends keeps the reactor up for that
+/// whole grace period. Then the reactor is shut down on a blocking thread,
+/// giving what still runs its own grace period
+/// ([`Builder::shutdown_grace`]); callers still blocked in `wait_for` get
+/// [`Error::ReactorStopped`] (a `503` through
+/// [`RouteError`](crate::RouteError)) instead of hanging, and jobs still
+/// queued are refused. Rocket's runtime itself is left to Rocket; a
+/// separate runtime is shut down.
 ///
 /// # Examples
 ///
@@ -187,14 +197,42 @@ impl Fairing for CrochetFairing {
         let Some(crochet) = rocket.state::<Crochet>() else {
             return;
         };
-        let reactor = crochet.reactor().clone();
-        let grace = reactor.shutdown_grace();
-        // On a blocking thread, so that work in flight gets its grace
-        // period (called from a runtime worker, shutdown would not wait).
-        let stopping = tokio::task::spawn_blocking(move || reactor.shutdown(grace));
-        if stopping.await.is_err() {
-            // The blocking pool is gone: stop without waiting.
-            crochet.reactor().shutdown(grace);
+        if drain::idle(crochet) {
+            stop_on_a_blocking_thread(crochet).await;
+            return;
         }
+        // Requests in flight may still need the pool and the reactor, and
+        // Rocket drains them only after this returns: stop once they are
+        // done, within Rocket's own grace period, from a thread of ours.
+        let within = Duration::from_secs(rocket.config().shutdown.grace.into());
+        let draining = crochet.clone();
+        let spawned = std::thread::Builder::new()
+            .name("crochet-rocket-drain".into())
+            .spawn(move || {
+                if !drain::drain(&draining, within) {
+                    tracing::debug!(
+                        target: "crochet",
+                        "work still running in Crochet after Rocket's shutdown grace; stopping the reactor"
+                    );
+                }
+                let reactor = draining.reactor();
+                reactor.shutdown(reactor.shutdown_grace());
+            });
+        if spawned.is_err() {
+            stop_on_a_blocking_thread(crochet).await;
+        }
+    }
+}
+
+/// Shuts the reactor down on one of the runtime's blocking threads, so that
+/// work in flight gets its grace period (called from a runtime worker,
+/// shutdown would not wait).
+async fn stop_on_a_blocking_thread(crochet: &Crochet) {
+    let reactor = crochet.reactor().clone();
+    let grace = reactor.shutdown_grace();
+    let stopping = tokio::task::spawn_blocking(move || reactor.shutdown(grace));
+    if stopping.await.is_err() {
+        // The blocking pool is gone: stop without waiting.
+        crochet.reactor().shutdown(grace);
     }
 }

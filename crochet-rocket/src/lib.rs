@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 mod body;
+mod drain;
 mod error;
 mod fairing;
 mod mount;

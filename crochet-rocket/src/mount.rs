@@ -196,14 +196,28 @@ impl<H: SyncHandler> SyncApp<H> {
         inner
             .container
             .get_or_init(|| {
-                let settings = match request.rocket().state::<Crochet>() {
-                    Some(crochet) if self.share_pool => {
-                        inner.settings.clone().pool(crochet.pool().clone())
+                let handler = Shared(inner.handler.clone());
+                match request.rocket().state::<Crochet>() {
+                    Some(crochet) if self.share_pool => inner
+                        .settings
+                        .clone()
+                        .pool(crochet.pool().clone())
+                        .build(handler),
+                    Some(crochet) => {
+                        let container = inner
+                            .settings
+                            .clone()
+                            .reactor(crochet.reactor().clone())
+                            .build(handler);
+                        // Its requests in flight finish before the fairing
+                        // stops the reactor.
+                        if let Some(pool) = container.pool() {
+                            crochet.other_pools().track(pool.clone());
+                        }
+                        container
                     }
-                    Some(crochet) => inner.settings.clone().reactor(crochet.reactor().clone()),
-                    None => inner.settings.clone(),
-                };
-                settings.build(Shared(inner.handler.clone()))
+                    None => inner.settings.clone().build(handler),
+                }
             })
             .clone()
     }

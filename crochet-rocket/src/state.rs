@@ -9,6 +9,7 @@ use rocket::http::Status;
 use rocket::request::{FromRequest, Outcome};
 use rocket::{Ignite, Request, Rocket, Sentinel};
 
+use crate::drain::Pools;
 use crate::fairing::CrochetFairing;
 
 /// Crochet inside a Rocket application: the [`Reactor`] attached to
@@ -48,6 +49,8 @@ use crate::fairing::CrochetFairing;
 pub struct Crochet {
     reactor: Reactor,
     pool: Pool,
+    /// Other pools on the reactor, drained with `pool` at shutdown.
+    others: Pools,
 }
 
 impl Crochet {
@@ -64,7 +67,17 @@ impl Crochet {
     }
 
     pub(crate) fn new(reactor: Reactor, pool: Pool) -> Self {
-        Crochet { reactor, pool }
+        Crochet {
+            reactor,
+            pool,
+            others: Pools::default(),
+        }
+    }
+
+    /// The pools besides [`pool`](Crochet::pool) that the fairing lets
+    /// drain at shutdown.
+    pub(crate) fn other_pools(&self) -> &Pools {
+        &self.others
     }
 
     /// The reactor: Rocket's own runtime, unless the fairing was told to
