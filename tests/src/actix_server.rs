@@ -107,7 +107,8 @@ where
             })
             .workers(1)
             .disable_signals()
-            .shutdown_timeout(1)
+            // Graceful stops in the suite wait for work a test holds back.
+            .shutdown_timeout(PATIENCE.as_secs())
             .bind(("127.0.0.1", 0))?;
             let addr = server.addrs()[0];
             let server = server.run();

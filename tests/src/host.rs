@@ -2,6 +2,7 @@
 //! host-conformance suite runs every case against each.
 
 use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use actix_web::web;
@@ -9,6 +10,7 @@ use crochet_actix::SyncService;
 use crochet_core::{Pool, PoolStats, Reactor};
 use crochet_rocket::{Crochet, SyncApp};
 use crochet_sync_http::{Container, Server, SyncHandler};
+use rocket::fairing::AdHoc;
 
 use crate::actix_server::{self, ActixServer};
 use crate::rocket_server::{self, RocketServer};
@@ -47,6 +49,8 @@ pub struct Settings {
     pub workers: usize,
     /// Pool queue places.
     pub queue: usize,
+    /// Longest a request waits in the queue before its 503.
+    pub queue_timeout: Duration,
     /// Request body limit, in bytes.
     pub body_limit: u64,
     /// How long a handler's body read waits for the client.
@@ -58,12 +62,14 @@ pub struct Settings {
 }
 
 impl Default for Settings {
-    /// 4 workers, a queue of 16, a 1 MiB body limit, a 10-second read
-    /// timeout, Rocket's grace 2 seconds.
+    /// 4 workers, a queue of 16 with the pool's default 2-second wait, a
+    /// 1 MiB body limit, a 10-second read timeout, Rocket's grace 2
+    /// seconds.
     fn default() -> Self {
         Settings {
             workers: 4,
             queue: 16,
+            queue_timeout: Duration::from_secs(2),
             body_limit: 1024 * 1024,
             read_timeout: Duration::from_secs(10),
             rocket_grace_secs: 2,
@@ -141,10 +147,9 @@ impl Running {
         }
     }
 
-    /// The handler pool's stats, where the host lets them be seen: axum's
-    /// `Container` (once it has served) and actix's `SyncService`; `None`
-    /// for the blocking `Server` and Rocket's `SyncApp`, which keep their
-    /// pools to themselves.
+    /// The handler pool's stats: `None` only before axum's `Container`
+    /// has served its first request (it makes its pool on the runtime that
+    /// first polls it).
     pub fn pool_stats(&self) -> Option<PoolStats> {
         (self.stats)()
     }
@@ -194,6 +199,7 @@ fn container(settings: &Settings) -> crochet_sync_http::ContainerBuilder {
     Container::builder()
         .workers(settings.workers)
         .queue(settings.queue)
+        .queue_timeout(settings.queue_timeout)
         .body_limit(settings.body_limit)
         .read_timeout(settings.read_timeout)
 }
@@ -237,16 +243,18 @@ fn start_blocking(settings: Settings, handler: impl SyncHandler) -> Running {
     let server = Server::builder()
         .workers(settings.workers)
         .queue(settings.queue)
+        .queue_timeout(settings.queue_timeout)
         .body_limit(settings.body_limit)
         .read_timeout(settings.read_timeout)
         .serve("127.0.0.1:0", handler)
         .expect("the blocking server");
+    let pool = server.pool().clone();
     Running {
         host: Host::Blocking,
         addr: server.local_addr(),
         base: "",
         reactor_id: crochet_core::setup().handle().id(),
-        stats: Box::new(|| None),
+        stats: Box::new(move || Some(pool.stats())),
         server: Served::Blocking(server),
         _reactor: None,
     }
@@ -257,6 +265,7 @@ fn start_actix(settings: Settings, handler: impl SyncHandler) -> Running {
     let service = SyncService::builder()
         .workers(settings.workers)
         .queue(settings.queue)
+        .queue_timeout(settings.queue_timeout)
         .body_limit(settings.body_limit)
         .read_timeout(settings.read_timeout)
         .reactor(reactor.clone())
@@ -280,12 +289,30 @@ fn start_actix(settings: Settings, handler: impl SyncHandler) -> Running {
 fn start_rocket(settings: Settings, handler: impl SyncHandler) -> Running {
     let mut config = rocket_server::config();
     config.shutdown.grace = settings.rocket_grace_secs;
+    // The app runs on the fairing's pool, which the kit picks up at
+    // liftoff to read its stats.
+    let pool = Pool::builder()
+        .workers(settings.workers)
+        .queue(settings.queue)
+        .queue_timeout(settings.queue_timeout);
+    let lifted = Arc::new(OnceLock::<Pool>::new());
+    let seen = lifted.clone();
     let server = rocket_server::launch(
         rocket::custom(config)
-            .attach(Crochet::fairing().global(false))
+            .attach(Crochet::fairing().global(false).pool(pool))
+            .attach(AdHoc::on_liftoff(
+                "test: the fairing's pool",
+                move |rocket| {
+                    Box::pin(async move {
+                        if let Some(crochet) = rocket.state::<Crochet>() {
+                            let _ = lifted.set(crochet.pool().clone());
+                        }
+                    })
+                },
+            ))
             .mount(
                 ROCKET_BASE,
-                SyncApp::with_container(container(&settings), handler),
+                SyncApp::with_container(container(&settings), handler).share_pool(),
             ),
     );
     Running {
@@ -293,7 +320,7 @@ fn start_rocket(settings: Settings, handler: impl SyncHandler) -> Running {
         addr: server.addr,
         base: ROCKET_BASE,
         reactor_id: server.runtime_id,
-        stats: Box::new(|| None),
+        stats: Box::new(move || seen.get().map(Pool::stats)),
         server: Served::Rocket(server),
         _reactor: None,
     }

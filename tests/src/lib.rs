@@ -22,6 +22,8 @@
 
 pub mod actix_server;
 pub mod client;
+#[cfg(doctest)]
+mod guide;
 pub mod handlers;
 pub mod host;
 pub mod patience;
