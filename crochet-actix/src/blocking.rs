@@ -32,8 +32,9 @@ use crate::error::OffloadError;
 /// # Why a wrapper, and not `web::block`
 ///
 /// `web::block` runs a closure on actix's blocking threads inside an async
-/// handler: the closure's errors come back wrapped in an opaque
-/// `BlockingError`, nothing bounds the queue, and the closure has no
+/// handler, which must then unpack `Result<R, BlockingError>` (a panic or
+/// cancellation) around the closure's own result; nothing bounds the
+/// queue, and the closure has no
 /// runtime to call back into (it is not on a runtime thread, and actix's
 /// runtimes are current-thread ones, which refuse blocking calls). A
 /// wrapper keeps the handler a plain function of its extractors — the

@@ -32,6 +32,12 @@
 //! # Ok::<(), crochet_core::Error>(())
 //! ```
 //!
+//! The user guide lives in the repository's `docs/` directory (start at
+//! `docs/README.md`): setup, `wait_for`, `EventualResult`, stash, shutdown,
+//! async contexts, logging, testing and known issues, a porting table from
+//! Python Crochet and asgiref, and a "which tool when" page. Its snippets
+//! are compiled and run by the workspace's tests.
+//!
 //! # Python Crochet, side by side
 //!
 //! | Python Crochet | Crochet for Rust |

@@ -3,13 +3,12 @@
 
 use std::any::Any;
 use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::error::Error;
 use crate::eventual::{EventualResult, StashError};
 use crate::result_id::ResultId;
-use crate::sync::lock_std as lock;
+use crate::sync::{Mutex, lock};
 
 /// A stashed result, with its type erased.
 trait Stashed: Send {

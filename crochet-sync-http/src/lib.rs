@@ -17,6 +17,10 @@
 //! the workers and the queue are full, `500` when the handler panics (and
 //! the server lives on), `413` past the body limit, bodies streamed both
 //! ways.
+//!
+//! The repository's user guide covers every host side by side in
+//! `docs/guide/hosting.md`, including how long each lets a slow client
+//! hold a connection.
 // No unsafe code at all here (the workspace only denies it, for the two
 // audited blocks in crochet-core).
 #![forbid(unsafe_code)]

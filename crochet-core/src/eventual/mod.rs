@@ -96,6 +96,13 @@ impl<T> EventualResult<T> {
         Self::new(None, Arc::new(Slot::finished(Err(err))), None)
     }
 
+    /// A finished result belonging to no reactor, for the loom model of
+    /// the stash store.
+    #[cfg(loom)]
+    pub(crate) fn ready(value: T) -> Self {
+        Self::new(None, Arc::new(Slot::finished(Ok(value))), None)
+    }
+
     fn new(shared: Option<Arc<Shared>>, slot: Arc<Slot<T>>, abort: Option<AbortHandle>) -> Self {
         EventualResult {
             shared,

@@ -56,7 +56,8 @@ fn global() -> Result<&'static Reactor, Error> {
 /// `crochet-reactor-*`) if it is not running yet, and returns it.
 ///
 /// Call it as often as you like, from libraries too: every call returns the
-/// same reactor. The first [`wait_for`](fn@crate::wait_for) or [`run_in_reactor`](fn@crate::run_in_reactor) sets up
+/// same reactor (except under a [`Reactor::enter`] guard, where it returns
+/// the entered reactor, as the other free functions use it). The first [`wait_for`](fn@crate::wait_for) or [`run_in_reactor`](fn@crate::run_in_reactor) sets up
 /// implicitly, so calling it is optional; calling it early moves the start-up
 /// cost out of the first request. If [`no_setup`] ran first, this returns the
 /// attached reactor. The global reactor shuts down by itself when the process

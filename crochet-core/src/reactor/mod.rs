@@ -358,9 +358,12 @@ impl Reactor {
     /// 6. a runtime Crochet started is shut down (its blocking threads get
     ///    what is left of `grace`); an attached runtime is left running.
     ///
-    /// Only the first call does the work; later calls return at once. Called
-    /// from a thread that drives an async runtime, it does not wait (step 3
-    /// is skipped, step 6 happens in the background).
+    /// Only the first call does the work; later calls return at once. It
+    /// waits where [`wait_for`](Reactor::wait_for) may block: on a plain
+    /// thread, and on a multi-thread runtime's worker (handing the worker's
+    /// tasks off first). On a current-thread runtime or in a `LocalSet` it
+    /// does not wait: step 3 is skipped and step 6 happens in the
+    /// background.
     ///
     /// # Examples
     ///

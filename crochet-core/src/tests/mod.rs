@@ -1,6 +1,7 @@
-//! Loom models of the two small concurrent state machines: the one-shot
-//! outcome [`Slot`](crate::eventual::slot::Slot) and the reactor's
-//! [`StopSignal`](crate::stop::StopSignal).
+//! Loom models of the small concurrent state machines: the one-shot
+//! outcome [`Slot`](crate::eventual::slot::Slot), the reactor's
+//! [`StopSignal`](crate::stop::StopSignal), and the stash
+//! [`Store`](crate::store::Store).
 //!
 //! Built only with `--cfg loom` (see `.ci/loom`), when `crate::sync` hands
 //! out loom's `Mutex`, `Condvar` and atomics, so every interleaving of the
@@ -10,6 +11,7 @@
 
 mod loom_slot;
 mod loom_stop;
+mod loom_store;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
