@@ -15,10 +15,27 @@
 //! Two bodies: `trivial` (answer "ok") and `thread_sleep`
 //! (`std::thread::sleep(1 ms)`, then "ok").
 //!
+//! Each run starts its server afresh, warms it up for 1 s at 64
+//! connections (or fewer, if the run has fewer), then measures with wrk at
+//! the run's connections. Around the measured run it notes the process's
+//! resident memory ("RSS before"), resets its high-water mark (`VmHWM`) and
+//! samples the thread count ([`crochet_tests::memory`]), so the "peak RSS"
+//! is that one server's (its peer's is measured beside it, in the same
+//! process). Memory earlier servers freed but glibc's per-thread arenas
+//! kept stays in "RSS before" and may be reused: the "growth" (peak less
+//! before) is a lower bound, the peak an upper bound; alone in a process
+//! (`ACTIX_LOAD_HOSTS`), the peak is the server's own. Run at `ACTIX_LOAD_CONNECTIONS=640` and `3200` (10x and 50x
+//! the pool's 64 workers), this is the overload check: how many 503s the
+//! excess gets, and how far memory grows. After the run, 5 plain `GET`s,
+//! one after another, check the server is healthy ("after": `200 ×5`).
+//!
 //! Environment (all optional): `ACTIX_LOAD_SECS` (default 5),
 //! `ACTIX_LOAD_ROUNDS` (default 2), `ACTIX_LOAD_CONNECTIONS` (default 64),
 //! `ACTIX_LOAD_WRK_CPUS` (a `taskset -c` CPU list to run wrk on, e.g. `1`
-//! when this process runs under `taskset -c 0`).
+//! when this process runs under `taskset -c 0`), `ACTIX_LOAD_BODIES` (a
+//! comma list among `trivial` and `thread_sleep`; default both),
+//! `ACTIX_LOAD_HOSTS` (a comma list of server names; default all three:
+//! one server alone in a process has a heap no other server used).
 //!
 //! Without `--bench` (as `cargo test --benches` runs it) it returns at once.
 
@@ -32,9 +49,15 @@ use actix_web::dev::ServerHandle;
 use actix_web::{App, HttpServer, web};
 use crochet_actix::{Crochet, SyncService, blocking};
 use crochet_sync_http::{Request, Response};
+use crochet_tests::memory::{Peak, Window, mib, status_text};
 use crochet_tests::wrk::{self, Wrk, WrkResult, env_u64, fmt_latency, median};
 
 const WARM_UP_SECS: u64 = 1;
+/// The warm-up's connections (at most): the load the server sees before
+/// the measured run, whose peak memory is measured from there.
+const WARM_UP_CONNECTIONS: usize = 64;
+/// Plain requests after each measured run: is the server still healthy?
+const HEALTH_PROBES: usize = 5;
 const ACTIX_WORKERS: usize = 2;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -153,7 +176,37 @@ fn wrk(addr: SocketAddr, connections: usize, secs: u64) -> Option<WrkResult> {
     WRK.run(&format!("http://{addr}/"), connections, secs)
 }
 
+/// [`HEALTH_PROBES`] plain `GET`s of `url`, one after another: `"200 ×5"`
+/// when all got the same status, else each status (`error` for no
+/// response).
+fn health(url: &str) -> String {
+    let client = crochet_tests::client();
+    let statuses: Vec<String> = (0..HEALTH_PROBES)
+        .map(|_| match client.get(url).call() {
+            Ok(mut response) => {
+                let _ = response.body_mut().read_to_string();
+                response.status().as_u16().to_string()
+            }
+            Err(_) => "error".to_owned(),
+        })
+        .collect();
+    if statuses.iter().all(|s| *s == statuses[0]) {
+        format!("{} ×{HEALTH_PROBES}", statuses[0])
+    } else {
+        statuses.join(" ")
+    }
+}
+
 // -------------------------------------------------------------------- main
+
+/// One measured run: wrk's report, the server's memory and threads during
+/// it, and the statuses of the plain requests after it.
+#[derive(Debug, Clone)]
+struct Run {
+    wrk: WrkResult,
+    peak: Peak,
+    after: String,
+}
 
 fn measure(
     host: Host,
@@ -161,7 +214,7 @@ fn measure(
     crochet: &Crochet,
     connections: usize,
     secs: u64,
-) -> Option<WrkResult> {
+) -> Option<Run> {
     let running = match start(host, body, crochet) {
         Ok(running) => running,
         Err(err) => {
@@ -169,11 +222,33 @@ fn measure(
             return None;
         }
     };
-    let _ = wrk(running.addr, connections, WARM_UP_SECS);
+    let _ = wrk(
+        running.addr,
+        connections.min(WARM_UP_CONNECTIONS),
+        WARM_UP_SECS,
+    );
+    thread::sleep(Duration::from_millis(200));
+    let window = Window::start();
     let result = wrk(running.addr, connections, secs);
+    let peak = window.finish();
+    let after = health(&format!("http://{}/", running.addr));
     running.stop();
     thread::sleep(Duration::from_millis(200));
-    result
+    result.map(|wrk| Run { wrk, peak, after })
+}
+
+fn host_wanted(host: Host) -> bool {
+    match std::env::var("ACTIX_LOAD_HOSTS") {
+        Ok(only) if !only.is_empty() => only.split(',').any(|h| h.trim() == host.name()),
+        _ => true,
+    }
+}
+
+fn body_wanted(body: Body) -> bool {
+    match std::env::var("ACTIX_LOAD_BODIES") {
+        Ok(only) if !only.is_empty() => only.split(',').any(|b| b.trim() == body.name()),
+        _ => true,
+    }
 }
 
 fn main() {
@@ -198,15 +273,7 @@ fn main() {
             return;
         }
     };
-    let cpus = std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            status.lines().find_map(|l| {
-                l.strip_prefix("Cpus_allowed_list:")
-                    .map(|v| v.trim().to_owned())
-            })
-        })
-        .unwrap_or_else(|| "?".to_owned());
+    let cpus = status_text("Cpus_allowed_list");
     println!("# crochet-actix: blocking handlers vs web::block (wrk over loopback)\n");
     println!(
         "bench process CPUs: {cpus}; wrk CPUs: {}; actix workers: {ACTIX_WORKERS}; \
@@ -219,11 +286,19 @@ fn main() {
         crochet.reactor().handle().metrics().num_workers(),
     );
     println!(
-        "{connections} connections, {secs} s per run after a {WARM_UP_SECS} s warm-up, {rounds} round(s)\n"
+        "{connections} connections, {secs} s per run after a {WARM_UP_SECS} s warm-up at {} connections, {rounds} round(s); \
+         load average at the start: {}\n",
+        connections.min(WARM_UP_CONNECTIONS),
+        std::fs::read_to_string("/proc/loadavg")
+            .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+            .unwrap_or_else(|_| "?".to_owned()),
     );
-    let mut results: Vec<Vec<Vec<WrkResult>>> = vec![vec![Vec::new(); BODIES.len()]; HOSTS.len()];
+    let mut results: Vec<Vec<Vec<Run>>> = vec![vec![Vec::new(); BODIES.len()]; HOSTS.len()];
     for round in 0..rounds {
         for (b, &body) in BODIES.iter().enumerate() {
+            if !body_wanted(body) {
+                continue;
+            }
             // Alternate the order each round.
             let mut order: Vec<usize> = (0..HOSTS.len()).collect();
             if round % 2 == 1 {
@@ -231,17 +306,26 @@ fn main() {
             }
             for h in order {
                 let host = HOSTS[h];
+                if !host_wanted(host) {
+                    continue;
+                }
                 if let Some(result) = measure(host, body, &crochet, connections, secs) {
                     println!(
-                        "round {} {:<13} {:<13} {:>9.0} req/s  p50 {:>9}  p99 {:>9}  non-2xx {}  timeouts {}",
+                        "round {} {:<13} {:<13} {:>9.0} req/s  p50 {:>9}  p99 {:>9}  non-2xx {}  timeouts {}  \
+                         RSS {} -> {} (+{})  threads {}  after {}",
                         round + 1,
                         host.name(),
                         body.name(),
-                        result.requests_per_sec,
-                        fmt_latency(result.p50),
-                        fmt_latency(result.p99),
-                        result.non_2xx,
-                        result.timeouts(),
+                        result.wrk.requests_per_sec,
+                        fmt_latency(result.wrk.p50),
+                        fmt_latency(result.wrk.p99),
+                        result.wrk.non_2xx,
+                        result.wrk.timeouts(),
+                        mib(result.peak.before_kib),
+                        result.peak.peak_text(),
+                        mib(result.peak.growth_kib()),
+                        result.peak.threads,
+                        result.after,
                     );
                     results[h][b].push(result);
                 }
@@ -250,24 +334,55 @@ fn main() {
     }
     let peer = HOSTS.iter().position(|&h| h == Host::WebBlock).unwrap_or(1);
     println!(
-        "\nMedians over the rounds; ratio = req/s over web_block's in the same round: median [min–max].\n"
+        "\nMedians over the rounds; ratio = req/s over web_block's in the same round: median [min–max]. \
+         non-2xx and wrk timeouts: summed over the rounds. RSS and threads: this process during the \
+         measured run, VmHWM reset just before it (RSS before: the median; peak RSS, growth (peak less \
+         before) and threads: the largest of the rounds). after: {HEALTH_PROBES} plain GETs once the run is over, each round.\n"
     );
-    println!("| body | server | req/s | p50 | p99 | ratio vs web_block | non-2xx |");
-    println!("|---|---|---:|---:|---:|---|---:|");
+    println!(
+        "| body | server | req/s | 2xx/s | p50 | p99 | ratio vs web_block | non-2xx | wrk timeouts | RSS before | peak RSS | growth | peak threads | after |"
+    );
+    println!("|---|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---|");
     for (b, body) in BODIES.iter().enumerate() {
+        if !body_wanted(*body) {
+            continue;
+        }
         for (h, host) in HOSTS.iter().enumerate() {
-            let runs = &results[h][b];
-            if runs.is_empty() {
-                println!("| {} | {} | failed | | | | |", body.name(), host.name());
+            if !host_wanted(*host) {
                 continue;
             }
-            let rate = median(&mut runs.iter().map(|r| r.requests_per_sec).collect::<Vec<_>>());
-            let p50 = median(&mut runs.iter().map(|r| r.p50.as_secs_f64()).collect::<Vec<_>>());
-            let p99 = median(&mut runs.iter().map(|r| r.p99.as_secs_f64()).collect::<Vec<_>>());
+            let runs = &results[h][b];
+            if runs.is_empty() {
+                println!(
+                    "| {} | {} | failed | | | | | | | | | | | |",
+                    body.name(),
+                    host.name()
+                );
+                continue;
+            }
+            let rate = median(
+                &mut runs
+                    .iter()
+                    .map(|r| r.wrk.requests_per_sec)
+                    .collect::<Vec<_>>(),
+            );
+            let ok_rate = median(&mut runs.iter().map(|r| r.wrk.ok_per_sec()).collect::<Vec<_>>());
+            let p50 = median(
+                &mut runs
+                    .iter()
+                    .map(|r| r.wrk.p50.as_secs_f64())
+                    .collect::<Vec<_>>(),
+            );
+            let p99 = median(
+                &mut runs
+                    .iter()
+                    .map(|r| r.wrk.p99.as_secs_f64())
+                    .collect::<Vec<_>>(),
+            );
             let mut ratios: Vec<f64> = runs
                 .iter()
                 .zip(&results[peer][b])
-                .map(|(r, p)| r.requests_per_sec / p.requests_per_sec)
+                .map(|(r, p)| r.wrk.requests_per_sec / p.wrk.requests_per_sec)
                 .collect();
             let ratio = if ratios.is_empty() {
                 "?".to_owned()
@@ -279,16 +394,42 @@ fn main() {
                     ratios.last().copied().unwrap_or(m)
                 )
             };
-            let non_2xx: u64 = runs.iter().map(|r| r.non_2xx).sum();
+            let non_2xx: u64 = runs.iter().map(|r| r.wrk.non_2xx).sum();
+            let timeouts: u64 = runs.iter().map(|r| r.wrk.timeouts()).sum();
+            let before = median(
+                &mut runs
+                    .iter()
+                    .map(|r| r.peak.before_kib as f64)
+                    .collect::<Vec<_>>(),
+            );
+            let peak = runs
+                .iter()
+                .map(|r| r.peak)
+                .max_by_key(|p| p.peak_kib)
+                .unwrap_or_default();
+            let growth = runs.iter().map(|r| r.peak.growth_kib()).max().unwrap_or(0);
+            let threads = runs.iter().map(|r| r.peak.threads).max().unwrap_or(0);
+            let after = runs
+                .iter()
+                .map(|r| r.after.as_str())
+                .collect::<Vec<_>>()
+                .join(", ");
             println!(
-                "| {} | {} | {:.0} | {} | {} | {} | {} |",
+                "| {} | {} | {:.0} | {:.0} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
                 body.name(),
                 host.name(),
                 rate,
+                ok_rate,
                 fmt_latency(Duration::from_secs_f64(p50)),
                 fmt_latency(Duration::from_secs_f64(p99)),
                 ratio,
                 non_2xx,
+                timeouts,
+                mib(before as u64),
+                peak.peak_text(),
+                mib(growth),
+                threads,
+                after,
             );
         }
     }

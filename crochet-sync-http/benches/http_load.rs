@@ -44,6 +44,7 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use crochet_sync_http::{Container, Request, Response, Server};
+use crochet_tests::memory::{Window, mib, status_text};
 use crochet_tests::wrk::{self, Wrk, WrkResult, env_u64, fmt_latency, median};
 use http::StatusCode;
 
@@ -83,8 +84,8 @@ impl Body {
     }
 }
 
-/// `thread_sleep` bodies running right now (sampled in the overload run:
-/// how many of the workers are really busy).
+/// `thread_sleep` bodies running right now (sampled in the overload run,
+/// the memory [`Window`]'s gauge: how many of the workers are really busy).
 static SLEEPING: AtomicUsize = AtomicUsize::new(0);
 
 fn sleep_counted() {
@@ -472,80 +473,6 @@ impl Histogram {
     }
 }
 
-// ------------------------------------------------------------------ memory
-
-fn status_field(name: &str) -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    status.lines().find_map(|line| {
-        let rest = line.strip_prefix(name)?.strip_prefix(':')?;
-        rest.split_whitespace().next()?.parse().ok()
-    })
-}
-
-fn status_text(name: &str) -> String {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            status.lines().find_map(|line| {
-                Some(
-                    line.strip_prefix(name)?
-                        .strip_prefix(':')?
-                        .trim()
-                        .to_string(),
-                )
-            })
-        })
-        .unwrap_or_else(|| "?".to_string())
-}
-
-/// What the sampler saw.
-#[derive(Debug, Clone, Copy, Default)]
-struct Sampled {
-    /// Peak VmRSS, kB.
-    rss: u64,
-    /// Peak thread count.
-    threads: u64,
-    /// Mean and peak number of `thread_sleep` bodies running.
-    sleeping_mean: f64,
-    sleeping_max: usize,
-}
-
-/// Samples VmRSS, the thread count and [`SLEEPING`] every 10 ms until
-/// stopped (bounded to 60 s).
-struct Sampler {
-    stop: Arc<AtomicBool>,
-    thread: JoinHandle<Sampled>,
-}
-
-impl Sampler {
-    fn start() -> Self {
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = stop.clone();
-        let thread = thread::spawn(move || {
-            let mut sampled = Sampled::default();
-            let (mut sum, mut samples) = (0usize, 0usize);
-            let until = Instant::now() + Duration::from_secs(60);
-            while !flag.load(Ordering::SeqCst) && Instant::now() < until {
-                sampled.rss = sampled.rss.max(status_field("VmRSS").unwrap_or(0));
-                sampled.threads = sampled.threads.max(status_field("Threads").unwrap_or(0));
-                let sleeping = SLEEPING.load(Ordering::Relaxed);
-                sampled.sleeping_max = sampled.sleeping_max.max(sleeping);
-                sum += sleeping;
-                samples += 1;
-                thread::sleep(Duration::from_millis(10));
-            }
-            sampled.sleeping_mean = sum as f64 / samples.max(1) as f64;
-            sampled
-        });
-        Sampler { stop, thread }
-    }
-
-    fn finish(self) -> Sampled {
-        self.stop.store(true, Ordering::SeqCst);
-        self.thread.join().unwrap_or_default()
-    }
-}
-
 // -------------------------------------------------------------- keep-alive
 
 const KEEPALIVE_REQUEST: &[u8] = b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
@@ -845,20 +772,12 @@ fn overload(secs: u64) {
         };
         let _ = wrk(running.addr, CONNECTIONS, WARM_UP_SECS);
         thread::sleep(Duration::from_millis(200));
-        let before = status_field("VmRSS").unwrap_or(0);
-        // "5" resets VmHWM to the current RSS (Linux >= 4.0).
-        let reset = std::fs::write("/proc/self/clear_refs", "5").is_ok();
         ADMITTED.reset();
         REJECTED.reset();
-        let sampler = Sampler::start();
+        // Notes VmRSS, resets VmHWM: the peak of this server's run alone.
+        let window = Window::with_gauge(|| SLEEPING.load(Ordering::Relaxed));
         let result = wrk(running.addr, connections, secs);
-        let sampled = sampler.finish();
-        let hwm = status_field("VmHWM").unwrap_or(0);
-        let peak = if reset {
-            hwm.max(sampled.rss)
-        } else {
-            sampled.rss
-        };
+        let peak = window.finish();
         let admitted_p99 = ADMITTED.quantile(0.99);
         let rejected_p99 = REJECTED.quantile(0.99);
         running.stop();
@@ -871,7 +790,7 @@ fn overload(secs: u64) {
             continue;
         };
         println!(
-            "| {} | {connections} | {:.0} | {:.0} | {} | {} | {} | {} | {} | {:.1} MiB | {:.1} MiB{} | {} | {:.1} / {} |",
+            "| {} | {connections} | {:.0} | {:.0} | {} | {} | {} | {} | {} | {} | {} | {} | {:.1} / {} |",
             host.name(),
             result.ok_per_sec(),
             result.non_2xx_per_sec(),
@@ -880,12 +799,11 @@ fn overload(secs: u64) {
             fmt_latency(result.p99),
             admitted_p99.map_or("-".to_string(), fmt_latency),
             rejected_p99.map_or("-".to_string(), fmt_latency),
-            before as f64 / 1024.0,
-            peak as f64 / 1024.0,
-            if reset { "" } else { " (sampled)" },
-            sampled.threads,
-            sampled.sleeping_mean,
-            sampled.sleeping_max,
+            mib(peak.before_kib),
+            peak.peak_text(),
+            peak.threads,
+            peak.gauge_mean,
+            peak.gauge_max,
         );
         if result.socket_errors.iter().any(|&e| e > 0) {
             println!(

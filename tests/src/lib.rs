@@ -19,6 +19,7 @@
 //! | [`host`] | the four hosts behind one `start` |
 //! | [`handlers`] | handlers and readers the cases share |
 //! | [`wrk`] | running and parsing `wrk` for the loopback load benches |
+//! | [`memory`] | per-server peak resident memory and threads in the load benches |
 
 pub mod actix_server;
 pub mod client;
@@ -26,6 +27,7 @@ pub mod client;
 mod guide;
 pub mod handlers;
 pub mod host;
+pub mod memory;
 pub mod patience;
 pub mod reactor;
 pub mod rocket_server;
