@@ -82,12 +82,30 @@ impl Drop for ActixServer {
 /// Starts an app made by `configure` on one actix worker (so the worker's
 /// runtime is known), in a thread of its own running an actix `System`.
 /// With `crochet`, the app gets it as app data and the server runs under
-/// [`Crochet::run_server`].
+/// [`Crochet::run_server`]. A graceful stop gives requests in flight 1
+/// second ([`start_with_shutdown_timeout`] sets another).
 ///
 /// # Panics
 ///
 /// If the server does not start within [`PATIENCE`].
 pub fn start<C>(crochet: Option<Crochet>, configure: C) -> ActixServer
+where
+    C: Fn(&mut web::ServiceConfig) + Clone + Send + 'static,
+{
+    start_with_shutdown_timeout(crochet, 1, configure)
+}
+
+/// [`start`], with actix's graceful-shutdown timeout (how long requests in
+/// flight get when the server stops) set to `secs` instead of 1 second.
+///
+/// # Panics
+///
+/// If the server does not start within [`PATIENCE`].
+pub fn start_with_shutdown_timeout<C>(
+    crochet: Option<Crochet>,
+    secs: u64,
+    configure: C,
+) -> ActixServer
 where
     C: Fn(&mut web::ServiceConfig) + Clone + Send + 'static,
 {
@@ -107,8 +125,7 @@ where
             })
             .workers(1)
             .disable_signals()
-            // Graceful stops in the suite wait for work a test holds back.
-            .shutdown_timeout(PATIENCE.as_secs())
+            .shutdown_timeout(secs)
             .bind(("127.0.0.1", 0))?;
             let addr = server.addrs()[0];
             let server = server.run();

@@ -272,9 +272,15 @@ fn start_actix(settings: Settings, handler: impl SyncHandler) -> Running {
         .build(handler)
         .expect("the SyncService");
     let seen = service.clone();
-    let server = actix_server::start(None, move |config: &mut web::ServiceConfig| {
-        config.default_service(service.clone());
-    });
+    // Graceful stops in the suite wait for work a test holds back.
+    let grace = crate::PATIENCE.as_secs();
+    let server = actix_server::start_with_shutdown_timeout(
+        None,
+        grace,
+        move |config: &mut web::ServiceConfig| {
+            config.default_service(service.clone());
+        },
+    );
     Running {
         host: Host::Actix,
         addr: server.addr,
