@@ -8,8 +8,9 @@
 //! worker and fail every `wait_for` a request in flight has yet to make;
 //! waiting there would leave new clients hanging on the still-open
 //! listener. So when work is in flight the fairing hands the stop to a
-//! thread of its own, which waits, at most Rocket's grace, for the pools it
-//! knows of to empty and for no call to be running in the reactor.
+//! thread of its own, which waits for the pools it knows of to empty and
+//! for no call to be running in the reactor, within Rocket's grace (less
+//! the time the reactor's own shutdown and its `503`s need: [`window`]).
 
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -50,6 +51,18 @@ fn pool_idle(pool: &Pool) -> bool {
     stats.busy == 0 && stats.queued == 0
 }
 
+/// How long the fairing waits for work in flight, out of Rocket's grace
+/// period: what is still blocked afterwards must get its `ReactorStopped`
+/// (a `503`) written while Rocket still lets connections finish, so the
+/// reactor's own shutdown grace and a margin (a quarter of Rocket's grace,
+/// at least 250 ms) come off it.
+pub(crate) fn window(rocket_grace: Duration, reactor_grace: Duration) -> Duration {
+    let margin = (rocket_grace / 4).max(Duration::from_millis(250));
+    rocket_grace
+        .saturating_sub(reactor_grace)
+        .saturating_sub(margin)
+}
+
 /// True when `crochet`'s pool and the other pools on its reactor run and
 /// queue no job, and its reactor runs no call.
 pub(crate) fn idle(crochet: &Crochet) -> bool {
@@ -79,6 +92,19 @@ mod tests {
 
     const PATIENCE: Duration = Duration::from_secs(30);
     const SHORT: Duration = Duration::from_millis(20);
+
+    #[test]
+    fn the_window_leaves_the_reactors_grace_and_a_margin_inside_rockets() {
+        let secs = Duration::from_secs;
+        let millis = Duration::from_millis;
+        // Rocket's default grace (2 s), the reactor's default (1 s).
+        assert_eq!(window(secs(2), secs(1)), millis(500));
+        assert_eq!(window(secs(2), millis(100)), millis(1400));
+        assert_eq!(window(secs(10), secs(1)), millis(6500));
+        // No time to spare: stop at once.
+        assert_eq!(window(secs(1), secs(1)), Duration::ZERO);
+        assert_eq!(window(Duration::ZERO, secs(1)), Duration::ZERO);
+    }
 
     #[test]
     fn drains_at_once_when_idle_and_runs_out_the_time_while_work_is_in_flight() {

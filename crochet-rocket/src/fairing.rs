@@ -33,13 +33,16 @@ use crate::state::Crochet;
 /// event says so.
 ///
 /// At shutdown (when Rocket's shutdown is triggered) the fairing first lets
-/// the requests in flight finish, as Rocket does: it waits, at most
-/// Rocket's own grace period (`config.shutdown.grace`), until the pool
+/// the requests in flight finish, as Rocket does: it waits, within Rocket's
+/// own grace period (`config.shutdown.grace`, less the reactor's shutdown
+/// grace and a margin of a quarter of it, at least 250 ms, so that what is
+/// still blocked afterwards gets its `503` before Rocket closes
+/// connections), until the pool
 /// (and the pool of every [`SyncApp`](crate::SyncApp) on this reactor) has
 /// nothing running or queued and no call is running in the reactor. It
 /// waits on a thread of its own, so Rocket closes its listener at once; a
 /// `run_in_reactor` future that never ends keeps the reactor up for that
-/// whole grace period. Then the reactor is shut down on a blocking thread,
+/// whole window. Then the reactor is shut down on a blocking thread,
 /// giving what still runs its own grace period
 /// ([`Builder::shutdown_grace`]); callers still blocked in `wait_for` get
 /// [`Error::ReactorStopped`] (a `503` through
@@ -204,7 +207,10 @@ impl Fairing for CrochetFairing {
         // Requests in flight may still need the pool and the reactor, and
         // Rocket drains them only after this returns: stop once they are
         // done, within Rocket's own grace period, from a thread of ours.
-        let within = Duration::from_secs(rocket.config().shutdown.grace.into());
+        let within = drain::window(
+            Duration::from_secs(rocket.config().shutdown.grace.into()),
+            crochet.reactor().shutdown_grace(),
+        );
         let draining = crochet.clone();
         let spawned = std::thread::Builder::new()
             .name("crochet-rocket-drain".into())
