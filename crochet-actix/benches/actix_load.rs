@@ -50,7 +50,7 @@ use actix_web::{App, HttpServer, web};
 use crochet_actix::{Crochet, SyncService, blocking};
 use crochet_sync_http::{Request, Response};
 use crochet_tests::memory::{Peak, Window, mib, status_text};
-use crochet_tests::wrk::{self, Wrk, WrkResult, env_u64, fmt_latency, median};
+use crochet_tests::wrk::{self, Wrk, WrkResult, env_u64, fmt_latency, median_of, ratio_summary};
 
 const WARM_UP_SECS: u64 = 1;
 /// The warm-up's connections (at most): the load the server sees before
@@ -176,27 +176,6 @@ fn wrk(addr: SocketAddr, connections: usize, secs: u64) -> Option<WrkResult> {
     WRK.run(&format!("http://{addr}/"), connections, secs)
 }
 
-/// [`HEALTH_PROBES`] plain `GET`s of `url`, one after another: `"200 ×5"`
-/// when all got the same status, else each status (`error` for no
-/// response).
-fn health(url: &str) -> String {
-    let client = crochet_tests::client();
-    let statuses: Vec<String> = (0..HEALTH_PROBES)
-        .map(|_| match client.get(url).call() {
-            Ok(mut response) => {
-                let _ = response.body_mut().read_to_string();
-                response.status().as_u16().to_string()
-            }
-            Err(_) => "error".to_owned(),
-        })
-        .collect();
-    if statuses.iter().all(|s| *s == statuses[0]) {
-        format!("{} ×{HEALTH_PROBES}", statuses[0])
-    } else {
-        statuses.join(" ")
-    }
-}
-
 // -------------------------------------------------------------------- main
 
 /// One measured run: wrk's report, the server's memory and threads during
@@ -231,24 +210,10 @@ fn measure(
     let window = Window::start();
     let result = wrk(running.addr, connections, secs);
     let peak = window.finish();
-    let after = health(&format!("http://{}/", running.addr));
+    let after = wrk::health(&format!("http://{}/", running.addr), HEALTH_PROBES);
     running.stop();
     thread::sleep(Duration::from_millis(200));
     result.map(|wrk| Run { wrk, peak, after })
-}
-
-fn host_wanted(host: Host) -> bool {
-    match std::env::var("ACTIX_LOAD_HOSTS") {
-        Ok(only) if !only.is_empty() => only.split(',').any(|h| h.trim() == host.name()),
-        _ => true,
-    }
-}
-
-fn body_wanted(body: Body) -> bool {
-    match std::env::var("ACTIX_LOAD_BODIES") {
-        Ok(only) if !only.is_empty() => only.split(',').any(|b| b.trim() == body.name()),
-        _ => true,
-    }
 }
 
 fn main() {
@@ -289,14 +254,12 @@ fn main() {
         "{connections} connections, {secs} s per run after a {WARM_UP_SECS} s warm-up at {} connections, {rounds} round(s); \
          load average at the start: {}\n",
         connections.min(WARM_UP_CONNECTIONS),
-        std::fs::read_to_string("/proc/loadavg")
-            .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-            .unwrap_or_else(|_| "?".to_owned()),
+        wrk::load_average(),
     );
     let mut results: Vec<Vec<Vec<Run>>> = vec![vec![Vec::new(); BODIES.len()]; HOSTS.len()];
     for round in 0..rounds {
         for (b, &body) in BODIES.iter().enumerate() {
-            if !body_wanted(body) {
+            if !wrk::wanted("ACTIX_LOAD_BODIES", body.name()) {
                 continue;
             }
             // Alternate the order each round.
@@ -306,7 +269,7 @@ fn main() {
             }
             for h in order {
                 let host = HOSTS[h];
-                if !host_wanted(host) {
+                if !wrk::wanted("ACTIX_LOAD_HOSTS", host.name()) {
                     continue;
                 }
                 if let Some(result) = measure(host, body, &crochet, connections, secs) {
@@ -344,11 +307,11 @@ fn main() {
     );
     println!("|---|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---|");
     for (b, body) in BODIES.iter().enumerate() {
-        if !body_wanted(*body) {
+        if !wrk::wanted("ACTIX_LOAD_BODIES", body.name()) {
             continue;
         }
         for (h, host) in HOSTS.iter().enumerate() {
-            if !host_wanted(*host) {
+            if !wrk::wanted("ACTIX_LOAD_HOSTS", host.name()) {
                 continue;
             }
             let runs = &results[h][b];
@@ -360,48 +323,19 @@ fn main() {
                 );
                 continue;
             }
-            let rate = median(
-                &mut runs
-                    .iter()
-                    .map(|r| r.wrk.requests_per_sec)
-                    .collect::<Vec<_>>(),
+            let rate = median_of(runs, |r| r.wrk.requests_per_sec);
+            let ok_rate = median_of(runs, |r| r.wrk.ok_per_sec());
+            let p50 = median_of(runs, |r| r.wrk.p50.as_secs_f64());
+            let p99 = median_of(runs, |r| r.wrk.p99.as_secs_f64());
+            let ratio = ratio_summary(
+                runs.iter()
+                    .zip(&results[peer][b])
+                    .map(|(r, p)| r.wrk.requests_per_sec / p.wrk.requests_per_sec)
+                    .collect(),
             );
-            let ok_rate = median(&mut runs.iter().map(|r| r.wrk.ok_per_sec()).collect::<Vec<_>>());
-            let p50 = median(
-                &mut runs
-                    .iter()
-                    .map(|r| r.wrk.p50.as_secs_f64())
-                    .collect::<Vec<_>>(),
-            );
-            let p99 = median(
-                &mut runs
-                    .iter()
-                    .map(|r| r.wrk.p99.as_secs_f64())
-                    .collect::<Vec<_>>(),
-            );
-            let mut ratios: Vec<f64> = runs
-                .iter()
-                .zip(&results[peer][b])
-                .map(|(r, p)| r.wrk.requests_per_sec / p.wrk.requests_per_sec)
-                .collect();
-            let ratio = if ratios.is_empty() {
-                "?".to_owned()
-            } else {
-                let m = median(&mut ratios);
-                format!(
-                    "{m:.2} [{:.2}–{:.2}]",
-                    ratios.first().copied().unwrap_or(m),
-                    ratios.last().copied().unwrap_or(m)
-                )
-            };
             let non_2xx: u64 = runs.iter().map(|r| r.wrk.non_2xx).sum();
             let timeouts: u64 = runs.iter().map(|r| r.wrk.timeouts()).sum();
-            let before = median(
-                &mut runs
-                    .iter()
-                    .map(|r| r.peak.before_kib as f64)
-                    .collect::<Vec<_>>(),
-            );
+            let before = median_of(runs, |r| r.peak.before_kib as f64);
             let peak = runs
                 .iter()
                 .map(|r| r.peak)

@@ -156,27 +156,6 @@ const WRK: Wrk = Wrk {
     cpus_var: "ROCKET_LOAD_WRK_CPUS",
 };
 
-/// [`HEALTH_PROBES`] plain `GET`s of `url`, one after another: `"200 ×5"`
-/// when all got the same status, else each status (`error` for no
-/// response).
-fn health(url: &str) -> String {
-    let client = crochet_tests::client();
-    let statuses: Vec<String> = (0..HEALTH_PROBES)
-        .map(|_| match client.get(url).call() {
-            Ok(mut response) => {
-                let _ = response.body_mut().read_to_string();
-                response.status().as_u16().to_string()
-            }
-            Err(_) => "error".to_owned(),
-        })
-        .collect();
-    if statuses.iter().all(|s| *s == statuses[0]) {
-        format!("{} ×{HEALTH_PROBES}", statuses[0])
-    } else {
-        statuses.join(" ")
-    }
-}
-
 /// Launches a Rocket for `case`, warms it up, measures it; one table row.
 fn measure(case: &str, round: usize, connections: usize, secs: u64) -> String {
     let server = launch();
@@ -186,7 +165,7 @@ fn measure(case: &str, round: usize, connections: usize, secs: u64) -> String {
     let window = Window::start();
     let result = WRK.run(&url, connections, secs);
     let peak = window.finish();
-    let after = health(&url);
+    let after = wrk::health(&url, HEALTH_PROBES);
     if let Err(err) = server.stop() {
         eprintln!("rocket_load: Rocket failed: {err}");
     }
@@ -220,11 +199,10 @@ fn main() {
     let secs = env_or("ROCKET_LOAD_SECS", 5_u64);
     let rounds = env_or("ROCKET_LOAD_ROUNDS", 2_usize);
     let connections = env_or("ROCKET_LOAD_CONNECTIONS", 64_usize);
-    let only = std::env::var("ROCKET_LOAD_ONLY").unwrap_or_default();
     let cases: Vec<&str> = CASES
         .iter()
         .copied()
-        .filter(|case| only.is_empty() || only.split(',').any(|o| o.trim() == *case))
+        .filter(|case| wrk::wanted("ROCKET_LOAD_ONLY", case))
         .collect();
 
     println!(
@@ -232,9 +210,7 @@ fn main() {
          {rounds} rounds, wrk on CPUs {:?}; load average at the start: {}",
         connections.min(WARM_UP_CONNECTIONS),
         std::env::var("ROCKET_LOAD_WRK_CPUS").unwrap_or_else(|_| "any".into()),
-        std::fs::read_to_string("/proc/loadavg")
-            .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-            .unwrap_or_else(|_| "?".to_owned()),
+        wrk::load_average(),
     );
     println!(
         "RSS and threads: this process during the measured run, a fresh Rocket per row, VmHWM reset just before it \

@@ -11,8 +11,9 @@ use std::time::Duration;
 use crochet_core::Reactor;
 use crochet_rocket::{Crochet, RouteError, SyncApp};
 use crochet_sync_http::{Request, Response};
+use crochet_tests::get_in_background;
 use rocket::{State, get, routes};
-use support::{PATIENCE, client, eventually, launch, rocket};
+use support::{PATIENCE, eventually, launch, rocket};
 
 /// Far shorter than the work in flight: if the fairing stopped the
 /// reactor when shutdown is triggered, that work would fail.
@@ -43,14 +44,7 @@ fn a_sync_route_waiting_when_shutdown_begins_finishes_its_wait() {
             .manage(Entered(Mutex::new(entered_tx)))
             .mount("/", routes![wait]),
     );
-    let caller = {
-        let url = running.url("/wait");
-        std::thread::spawn(move || {
-            let mut response = client().get(url).call()?;
-            let status = response.status().as_u16();
-            Ok::<_, ureq::Error>((status, response.body_mut().read_to_string()?))
-        })
-    };
+    let caller = get_in_background(running.url("/wait"));
     entered.recv_timeout(PATIENCE).expect("the route started");
     let rocket = running.stop().expect("a graceful shutdown");
     let answer = caller.join().unwrap();
@@ -87,18 +81,15 @@ fn a_mounted_app_on_a_pool_of_its_own_may_still_call_the_reactor_after_shutdown_
             )
             .mount("/app", app),
     );
-    let caller = {
-        let url = running.url("/app/held");
-        std::thread::spawn(move || {
-            let mut response = client().get(url).call()?;
-            let status = response.status().as_u16();
-            Ok::<_, ureq::Error>((status, response.body_mut().read_to_string()?))
-        })
-    };
+    let caller = get_in_background(running.url("/app/held"));
     entered.recv_timeout(PATIENCE).expect("the handler started");
     running.begin_graceful_stop();
-    // Well past the reactor's own grace.
-    std::thread::sleep(REACTOR_GRACE * 5);
+    // Rocket closes its listener only once the shutdown fairings have
+    // returned, so once connections are refused the fairing has acted (a
+    // fairing that stopped the reactor at once would have by now).
+    eventually("Rocket closes its listener", || {
+        std::net::TcpStream::connect(running.addr).is_err()
+    });
     release.send(()).unwrap();
     let answer = caller.join().unwrap();
     assert!(

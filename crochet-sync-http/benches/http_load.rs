@@ -45,7 +45,7 @@ use std::time::{Duration, Instant};
 
 use crochet_sync_http::{Container, Request, Response, Server};
 use crochet_tests::memory::{Window, mib, status_text};
-use crochet_tests::wrk::{self, Wrk, WrkResult, env_u64, fmt_latency, median};
+use crochet_tests::wrk::{self, Wrk, WrkResult, env_u64, fmt_latency, median_of, ratio_summary};
 use http::StatusCode;
 
 const ONE_MS: Duration = Duration::from_millis(1);
@@ -147,13 +147,6 @@ enum Host {
     BlockingServer,
     TinyHttp,
     AsyncAxum,
-}
-
-fn host_wanted(host: Host) -> bool {
-    match std::env::var("HTTP_LOAD_HOSTS") {
-        Ok(only) if !only.is_empty() => only.split(',').any(|h| h.trim() == host.name()),
-        _ => true,
-    }
 }
 
 const HOSTS: [Host; 5] = [
@@ -584,13 +577,6 @@ fn keepalive_check(addr: SocketAddr) -> Vec<ClientSaw> {
 
 // -------------------------------------------------------------------- main
 
-fn wanted(part: &str) -> bool {
-    match std::env::var("HTTP_LOAD_ONLY") {
-        Ok(only) if !only.is_empty() => only.split(',').any(|p| p.trim() == part),
-        _ => true,
-    }
-}
-
 /// Starts `host`, warms it up, measures; stops it.
 fn measure(host: Host, body: Body, connections: usize, secs: u64) -> Option<Run> {
     let running = match start(host, body, false) {
@@ -640,7 +626,7 @@ fn throughput(rounds: u64, secs: u64) {
             }
             for h in order {
                 let host = HOSTS[h];
-                if !host_wanted(host) {
+                if !wrk::wanted("HTTP_LOAD_HOSTS", host.name()) {
                     continue;
                 }
                 if let Some(result) = measure(host, body, CONNECTIONS, secs) {
@@ -677,46 +663,22 @@ fn throughput(rounds: u64, secs: u64) {
     for (b, body) in BODIES.iter().enumerate() {
         for (h, host) in HOSTS.iter().enumerate() {
             let runs = &results[h][b];
-            if !host_wanted(*host) {
+            if !wrk::wanted("HTTP_LOAD_HOSTS", host.name()) {
                 continue;
             }
             if runs.is_empty() {
                 println!("| {} | {} | failed | | | | | | |", body.name(), host.name());
                 continue;
             }
-            let rate = median(
-                &mut runs
-                    .iter()
-                    .map(|r| r.wrk.requests_per_sec)
-                    .collect::<Vec<_>>(),
+            let rate = median_of(runs, |r| r.wrk.requests_per_sec);
+            let p50 = median_of(runs, |r| r.wrk.p50.as_secs_f64());
+            let p99 = median_of(runs, |r| r.wrk.p99.as_secs_f64());
+            let ratio = ratio_summary(
+                runs.iter()
+                    .zip(&results[peer][b])
+                    .map(|(r, p)| r.wrk.requests_per_sec / p.wrk.requests_per_sec)
+                    .collect(),
             );
-            let p50 = median(
-                &mut runs
-                    .iter()
-                    .map(|r| r.wrk.p50.as_secs_f64())
-                    .collect::<Vec<_>>(),
-            );
-            let p99 = median(
-                &mut runs
-                    .iter()
-                    .map(|r| r.wrk.p99.as_secs_f64())
-                    .collect::<Vec<_>>(),
-            );
-            let mut ratios: Vec<f64> = runs
-                .iter()
-                .zip(&results[peer][b])
-                .map(|(r, p)| r.wrk.requests_per_sec / p.wrk.requests_per_sec)
-                .collect();
-            let ratio = if ratios.is_empty() {
-                "?".to_string()
-            } else {
-                let m = median(&mut ratios);
-                format!(
-                    "{m:.2} [{:.2}–{:.2}]",
-                    ratios.first().copied().unwrap_or(m),
-                    ratios.last().copied().unwrap_or(m)
-                )
-            };
             let non_2xx: u64 = runs.iter().map(|r| r.wrk.non_2xx).sum();
             let timeouts: u64 = runs.iter().map(|r| r.wrk.timeouts()).sum();
             let served = runs
@@ -922,13 +884,13 @@ fn main() {
         .replace(":0/", ":PORT/")
     );
 
-    if wanted("throughput") {
+    if wrk::wanted("HTTP_LOAD_ONLY", "throughput") {
         throughput(rounds, secs);
     }
-    if wanted("overload") {
+    if wrk::wanted("HTTP_LOAD_ONLY", "overload") {
         overload(secs);
     }
-    if wanted("keepalive") {
+    if wrk::wanted("HTTP_LOAD_ONLY", "keepalive") {
         keepalive();
     }
     println!(

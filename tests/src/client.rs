@@ -27,6 +27,27 @@ pub fn get(url: &str) -> (u16, String) {
     (status, body)
 }
 
+/// `GET url` on a thread of its own, for a request that stays in flight
+/// while the test goes on: join it for the status and the body as text.
+///
+/// # Examples
+///
+/// ```no_run
+/// let request = crochet_tests::get_in_background("http://127.0.0.1:8080/slow".into());
+/// // ... stop the server, let the handler go ...
+/// let (status, body) = request.join().unwrap()?;
+/// # Ok::<(), ureq::Error>(())
+/// ```
+pub fn get_in_background(
+    url: String,
+) -> std::thread::JoinHandle<Result<(u16, String), ureq::Error>> {
+    std::thread::spawn(move || {
+        let mut response = client().get(url).call()?;
+        let status = response.status().as_u16();
+        Ok((status, response.body_mut().read_to_string()?))
+    })
+}
+
 /// Sends `bytes` on a raw socket and returns whatever comes back until the
 /// server closes or [`PATIENCE`] passes.
 ///

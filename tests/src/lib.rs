@@ -33,7 +33,7 @@ pub mod reactor;
 pub mod rocket_server;
 pub mod wrk;
 
-pub use client::{client, get, raw_exchange, raw_exchange_then_close};
+pub use client::{client, get, get_in_background, raw_exchange, raw_exchange_then_close};
 pub use handlers::{Counting, MIB, count_body, text};
 pub use host::{HOSTS, Host, Running, Settings, start, url};
 pub use patience::{PATIENCE, eventually};

@@ -249,6 +249,86 @@ pub fn median(values: &mut [f64]) -> f64 {
     }
 }
 
+/// The median of `value` over `items`; NaN if there are none.
+///
+/// ```
+/// let rounds = [(3.0, "a"), (1.0, "b"), (2.0, "c")];
+/// assert_eq!(crochet_tests::wrk::median_of(&rounds, |r| r.0), 2.0);
+/// ```
+pub fn median_of<T>(items: &[T], value: impl Fn(&T) -> f64) -> f64 {
+    median(&mut items.iter().map(value).collect::<Vec<_>>())
+}
+
+/// Per-round ratios for a table: `"0.98 [0.93–1.02]"` (median [min–max]),
+/// or `"?"` if there are none.
+///
+/// ```
+/// use crochet_tests::wrk::ratio_summary;
+///
+/// assert_eq!(ratio_summary(vec![1.02, 0.93, 0.98]), "0.98 [0.93–1.02]");
+/// assert_eq!(ratio_summary(Vec::new()), "?");
+/// ```
+pub fn ratio_summary(mut ratios: Vec<f64>) -> String {
+    if ratios.is_empty() {
+        return "?".to_owned();
+    }
+    let m = median(&mut ratios); // sorts them
+    format!("{m:.2} [{:.2}–{:.2}]", ratios[0], ratios[ratios.len() - 1])
+}
+
+/// Whether the comma-separated list in the variable `var` names `name`;
+/// true when the variable is unset or empty (everything is wanted).
+///
+/// ```
+/// // HTTP_LOAD_ONLY=overload,keepalive runs only those parts.
+/// if crochet_tests::wrk::wanted("HTTP_LOAD_ONLY", "overload") {
+///     // ... the overload table ...
+/// }
+/// ```
+pub fn wanted(var: &str, name: &str) -> bool {
+    match std::env::var(var) {
+        Ok(only) if !only.is_empty() => only.split(',').any(|n| n.trim() == name),
+        _ => true,
+    }
+}
+
+/// The 1-, 5- and 15-minute load averages, for a bench's header; `"?"`
+/// where `/proc/loadavg` cannot be read.
+///
+/// ```
+/// println!("load average at the start: {}", crochet_tests::wrk::load_average());
+/// ```
+pub fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "?".to_owned())
+}
+
+/// `probes` plain `GET`s of `url`, one after another, as a server's health
+/// after a load: `"200 ×5"` when all got the same status, else each status
+/// (`error` for no response).
+///
+/// ```no_run
+/// let after = crochet_tests::wrk::health("http://127.0.0.1:8080/", 5);
+/// assert_eq!(after, "200 ×5");
+/// ```
+pub fn health(url: &str, probes: usize) -> String {
+    let client = crate::client();
+    let statuses: Vec<String> = (0..probes)
+        .map(|_| match client.get(url).call() {
+            Ok(mut response) => {
+                let _ = response.body_mut().read_to_string();
+                response.status().as_u16().to_string()
+            }
+            Err(_) => "error".to_owned(),
+        })
+        .collect();
+    match statuses.first() {
+        Some(first) if statuses.iter().all(|s| s == first) => format!("{first} ×{probes}"),
+        _ => statuses.join(" "),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -309,6 +389,15 @@ Transfer/sec:     67.55KB
 
     fn close(a: f64, b: f64) -> bool {
         (a - b).abs() < 1e-9
+    }
+
+    #[test]
+    fn medians_and_ratio_summaries() {
+        let runs = [3.0, 1.0, 2.0];
+        assert_eq!(median_of(&runs, |r| *r * 10.0), 20.0);
+        assert!(median_of::<f64>(&[], |r| *r).is_nan());
+        assert_eq!(ratio_summary(vec![1.02, 0.93, 0.98]), "0.98 [0.93–1.02]");
+        assert_eq!(ratio_summary(Vec::new()), "?");
     }
 
     #[test]

@@ -4,7 +4,9 @@
 use std::sync::{Arc, Condvar, Mutex, mpsc};
 
 use crochet_sync_http::{Request, Response};
-use crochet_tests::{Host, PATIENCE, Settings, client, eventually, start, text, url};
+use crochet_tests::{
+    Host, PATIENCE, Running, Settings, client, eventually, get_in_background, start, text, url,
+};
 
 crochet_tests::host_cases!(a_graceful_stop_finishes_requests_in_flight_and_refuses_new_ones);
 
@@ -15,6 +17,20 @@ const IN_FLIGHT: usize = 3;
 /// had requests in flight (a plain async route does the same), so every
 /// Rocket case here costs this long.
 const ROCKET_GRACE_SECS: u32 = 10;
+
+/// New requests are refused, eventually: no connection, a closed one, or a
+/// 503. (A fresh agent each time, so no pooled keep-alive connection is
+/// reused.)
+fn assert_refuses_new_requests(running: &Running) {
+    let host = running.host;
+    eventually(&format!("{host:?} refuses new requests"), || match client()
+        .get(url(running, "/"))
+        .call()
+    {
+        Err(_) => true,
+        Ok(response) => response.status() == 503,
+    });
+}
 
 fn a_graceful_stop_finishes_requests_in_flight_and_refuses_new_ones(host: Host) {
     let (entered_tx, entered) = mpsc::channel::<()>();
@@ -36,15 +52,7 @@ fn a_graceful_stop_finishes_requests_in_flight_and_refuses_new_ones(host: Host) 
     };
     let mut running = start(host, settings, handler);
     let in_flight: Vec<_> = (0..IN_FLIGHT)
-        .map(|_| {
-            let url = url(&running, "/slow");
-            std::thread::spawn(move || {
-                let mut response = client().get(url).call()?;
-                let status = response.status().as_u16();
-                let body = response.body_mut().read_to_string()?;
-                Ok::<_, ureq::Error>((status, body))
-            })
-        })
+        .map(|_| get_in_background(url(&running, "/slow")))
         .collect();
     for _ in 0..IN_FLIGHT {
         entered
@@ -53,15 +61,7 @@ fn a_graceful_stop_finishes_requests_in_flight_and_refuses_new_ones(host: Host) 
     }
 
     running.begin_graceful_stop();
-    // New requests are refused: no connection, a closed one, or a 503.
-    // (A fresh agent, so no pooled keep-alive connection is reused.)
-    eventually(&format!("{host:?} refuses new requests"), || match client()
-        .get(url(&running, "/"))
-        .call()
-    {
-        Err(_) => true,
-        Ok(response) => response.status() == 503,
-    });
+    assert_refuses_new_requests(&running);
 
     for _ in 0..IN_FLIGHT {
         release.send(()).unwrap();
@@ -130,19 +130,7 @@ fn a_graceful_stop_under_load_finishes_every_admitted_request(host: Host) {
     };
     let mut running = start(host, settings, handler);
     let admitted: Vec<_> = (0..RUNNING + QUEUED)
-        .map(|_| {
-            let url = url(&running, "/held");
-            std::thread::spawn(move || {
-                let mut response = client().get(url).call()?;
-                let status = response.status().as_u16();
-                let body = response
-                    .body_mut()
-                    .with_config()
-                    .limit(2 * ANSWER_LEN as u64)
-                    .read_to_vec()?;
-                Ok::<_, ureq::Error>((status, body.len()))
-            })
-        })
+        .map(|_| get_in_background(url(&running, "/held")))
         .collect();
     eventually(
         &format!("{host:?}: every worker busy, the queue full"),
@@ -154,21 +142,16 @@ fn a_graceful_stop_under_load_finishes_every_admitted_request(host: Host) {
     );
 
     running.begin_graceful_stop();
-    // The pool is full, so a 503 is a refusal too.
-    eventually(&format!("{host:?} refuses new requests"), || match client()
-        .get(url(&running, "/"))
-        .call()
-    {
-        Err(_) => true,
-        Ok(response) => response.status() == 503,
-    });
+    // The pool is full, so a 503 counts as a refusal here too.
+    assert_refuses_new_requests(&running);
 
     gate.open();
     for (n, request) in admitted.into_iter().enumerate() {
         let answer = request.join().unwrap();
         assert!(
-            matches!(answer, Ok((200, ANSWER_LEN))),
-            "{host:?}: admitted request {n} finished whole: {answer:?}"
+            matches!(&answer, Ok((200, body)) if body.len() == ANSWER_LEN),
+            "{host:?}: admitted request {n} finished whole: {:?}",
+            answer.map(|(status, body)| (status, body.len()))
         );
     }
     // The workers are free now: a server still accepting would answer 200.

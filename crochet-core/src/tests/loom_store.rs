@@ -12,6 +12,7 @@ use loom::thread;
 use super::Branches;
 use crate::error::Error;
 use crate::eventual::EventualResult;
+use crate::result_id::ResultId;
 use crate::store::Store;
 
 const TTL: Duration = Duration::from_secs(60);
@@ -27,6 +28,16 @@ fn taken(outcome: Result<EventualResult<u32>, Error>) -> Option<u32> {
     }
 }
 
+/// A store with room to spare, holding a finished `7_u32`, and its id.
+fn store_holding_seven() -> (Arc<Store>, ResultId) {
+    let store = Arc::new(Store::new(4, TTL));
+    let id = store
+        .insert(EventualResult::ready(7_u32))
+        .map_err(|_| "stash failed")
+        .unwrap();
+    (store, id)
+}
+
 /// Two retrievals of one id race, beside a retrieval of it as another
 /// type: exactly one of the two gets the value, and the foreign-typed one
 /// never does (nor does it remove the result).
@@ -35,11 +46,7 @@ fn racing_retrievals_get_a_result_exactly_once() {
     let branches = Branches::new();
     let explored = branches.clone();
     loom::model(move || {
-        let store = Arc::new(Store::new(4, TTL));
-        let id = store
-            .insert(EventualResult::ready(7_u32))
-            .map_err(|_| "stash failed")
-            .unwrap();
+        let (store, id) = store_holding_seven();
         let foreign = {
             let store = store.clone();
             thread::spawn(move || store.take::<String>(id).is_err())
@@ -107,11 +114,7 @@ fn clear_racing_a_retrieval_loses_nothing_and_duplicates_nothing() {
     let branches = Branches::new();
     let explored = branches.clone();
     loom::model(move || {
-        let store = Arc::new(Store::new(4, TTL));
-        let id = store
-            .insert(EventualResult::ready(7_u32))
-            .map_err(|_| "stash failed")
-            .unwrap();
+        let (store, id) = store_holding_seven();
         let clearer = {
             let store = store.clone();
             thread::spawn(move || store.clear())
